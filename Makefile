@@ -1,0 +1,39 @@
+# mlcore: everything is built from mlcore.h; see README.md.
+#   make demo    build and run examples/demo.c on its built-in model
+#   make test    build the test suite in every flavour and run it
+#   make bench   GEMM benchmark against OpenBLAS (needs libopenblas-dev)
+#   make fuzz    libFuzzer run over the safetensors parser (clang)
+CC      ?= cc
+CFLAGS  ?= -O2
+WARN    = -Wall -Wextra -Wpedantic
+BUILD   = build
+
+.PHONY: all demo test bench fuzz clean
+all: $(BUILD)/demo
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+$(BUILD)/demo: examples/demo.c examples/demo_model.h mlcore.h | $(BUILD)
+	$(CC) -std=c99 $(CFLAGS) -march=native $(WARN) -Iexamples -o $@ examples/demo.c -lm
+
+demo: $(BUILD)/demo
+	./$(BUILD)/demo
+
+test:
+	sh tests/run_all.sh
+
+$(BUILD)/bench_gemm: bench/bench_gemm.c mlcore.h | $(BUILD)
+	$(CC) -std=c99 -O2 -march=native $(WARN) -o $@ bench/bench_gemm.c -lopenblas -lm
+
+bench: $(BUILD)/bench_gemm
+	OPENBLAS_NUM_THREADS=1 ./$(BUILD)/bench_gemm
+
+$(BUILD)/fuzz_st: tests/fuzz_st.c mlcore.h | $(BUILD)
+	clang -g -O1 -march=native -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz_st.c
+
+fuzz: $(BUILD)/fuzz_st
+	./$(BUILD)/fuzz_st -max_total_time=60 tests/fuzz_corpus
+
+clean:
+	rm -rf $(BUILD)

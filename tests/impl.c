@@ -1,0 +1,3 @@
+/* The one translation unit of the test suite that holds the implementation. */
+#define MLCORE_IMPLEMENTATION
+#include "../mlcore.h"
