@@ -33,7 +33,7 @@ $(BUILD)/fuzz_st: tests/fuzz_st.c mlcore.h | $(BUILD)
 	clang -g -O1 -march=native -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz_st.c
 
 fuzz: $(BUILD)/fuzz_st
-	./$(BUILD)/fuzz_st -max_total_time=60 tests/fuzz_corpus
+	mkdir -p $(BUILD)/corpus && ./$(BUILD)/fuzz_st -max_total_time=60 $(BUILD)/corpus tests/fuzz_corpus
 
 clean:
 	rm -rf $(BUILD)

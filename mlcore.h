@@ -718,12 +718,12 @@ MLC_API void *mlc_arena_alloc(mlc_arena *a, size_t bytes, size_t align) {
     if (!a) return NULL;
     if (align == 0) align = 64;
     if (align & (align - 1)) return NULL;
-    addr = (size_t)(uintptr_t)(a->base + a->used);
+    addr = (size_t)((uintptr_t)a->base + a->used);
     pad = (align - (addr & (align - 1))) & (align - 1);
     if (bytes > SIZE_MAX - a->used - pad) { a->need = SIZE_MAX; return NULL; }
     end = a->used + pad + bytes;
     if (end > a->need) a->need = end;
-    if (end > a->size) return NULL;
+    if (end > a->size || !a->base) return NULL;
     {
         void *p = a->base + a->used + pad;
         a->used = end;
@@ -1182,16 +1182,19 @@ MLC_API mlc_result mlc_softmax(mlc_tensor *y, const mlc_tensor *x, int axis) { r
 MLC_API mlc_result mlc_log_softmax(mlc_tensor *y, const mlc_tensor *x, int axis) { return mlc__softmax_t(y, x, axis, 1); }
 
 // >>gemm -----------------------------------------------------------------
-/* Blocking (BLIS style, B pre-packed once per weight matrix):
-     for each NC-wide block of B panels            (KC x NC of B in L2)
+/* B (the weights) is packed once into panels of NR = two vectors of columns,
+   each panel k rows of NR floats, zero-padded past n. Then:
+     for each NC-wide block of panels              (KC x NC of B stays in L2)
        for each KC slice of K
-         for each MR rows of A: pack MR x KC of A   (in L1, on the stack)
-           for each NR-wide panel: micro-kernel MR x NR, accumulators in
-           registers, bias/activation applied after the last KC slice.
-   NR is two vectors; MR is as many rows as the register file holds:
-   AVX-512 14x32 (28 accumulators of 32 registers), AVX2 and SSE2 6 rows,
-   NEON 8, scalar 4. The stack holds MR * KC floats of packed A
-   (14 KB for AVX-512 with the default KC). */
+         for each MR rows of A                     (MR x KC of A stays in L1)
+           for each panel: the MR x NR micro-kernel, accumulators in
+           registers, bias first and the activation after the last slice.
+   A is read in place through MR row pointers: measured on AVX-512 this is as
+   fast as packing A for large shapes and up to 2x faster when N is small
+   (packing costs as much as the arithmetic when few panels reuse it), and it
+   needs no scratch memory. MR is 8 rows (16 accumulators) for AVX-512 and
+   NEON, 6 for AVX2 and SSE2 (16 registers), 4 for scalar; smaller tiles of
+   4, 2 and 1 rows finish the last rows. */
 #ifndef MLC_GEMM_KC
 #define MLC_GEMM_KC 256
 #endif
@@ -1199,9 +1202,7 @@ MLC_API mlc_result mlc_log_softmax(mlc_tensor *y, const mlc_tensor *x, int axis)
 #define MLC_GEMM_NC 1024
 #endif
 #define MLC__NR (2 * MLC__VW)
-#if defined(MLC__AVX512)
-#  define MLC__MR 14
-#elif defined(MLC__NEON)
+#if defined(MLC__AVX512) || defined(MLC__NEON)
 #  define MLC__MR 8
 #elif defined(MLC__SCALAR)
 #  define MLC__MR 4
@@ -1230,24 +1231,24 @@ MLC__INLINE void mlc__st2(float *p, int nr, mlc__vf v0, mlc__vf v1) {
     else mlc__vstore_tail(p, v0, (size_t)nr);
 }
 
-#define MLC__R1(X) X(0)
 #define MLC__R2(X) X(0) X(1)
 #define MLC__R4(X) MLC__R2(X) X(2) X(3)
 #define MLC__R6(X) MLC__R4(X) X(4) X(5)
 #define MLC__R8(X) MLC__R6(X) X(6) X(7)
-#define MLC__R14(X) MLC__R8(X) X(8) X(9) X(10) X(11) X(12) X(13)
 
-#define MLC__K_DECL(i)  mlc__vf c##i##_0 = z0, c##i##_1 = z1;
+/* Row i of the tile: its accumulators and its pointer into A (rows past mr
+   repeat row mr-1; they are computed but never stored). */
+#define MLC__K_DECL(i)  mlc__vf c##i##_0 = z0, c##i##_1 = z1; \
+                        const float *a##i = a + (size_t)(i < mr ? i : mr - 1) * lda;
 #define MLC__K_LOAD(i)  if (i < mr) { c##i##_0 = mlc__ld0(c + (size_t)i * ldc, nr); c##i##_1 = mlc__ld1(c + (size_t)i * ldc, nr); }
-#define MLC__K_FMA(i)   { const mlc__vf av = mlc__vset1(a[i]); c##i##_0 = mlc__vfma(av, b0, c##i##_0); c##i##_1 = mlc__vfma(av, b1, c##i##_1); }
+#define MLC__K_FMA(i)   { const mlc__vf av = mlc__vset1(a##i[k]); c##i##_0 = mlc__vfma(av, b0, c##i##_0); c##i##_1 = mlc__vfma(av, b1, c##i##_1); }
 #define MLC__K_STORE(i) if (i < mr) { if (e->last) { c##i##_0 = mlc__vact(c##i##_0, e->act, e->alpha); \
                             c##i##_1 = mlc__vact(c##i##_1, e->act, e->alpha); } \
                         mlc__st2(c + (size_t)i * ldc, nr, c##i##_0, c##i##_1); }
 
-/* C[mr x nr] (+)= Apacked[kc x ROWS] * Bpanel[kc x NR]; a is packed with
-   ROWS floats per k, rows >= mr are zero. */
-#define MLC__GEMM_KERNEL(NAME, ROWS, NROWS)                                                   \
-static void NAME(int kc, const float *MLC__RESTRICT a, const float *MLC__RESTRICT b,           \
+/* C[mr x nr] (+)= A[mr x kc] (row stride lda) * Bpanel[kc x NR]. */
+#define MLC__GEMM_KERNEL(NAME, ROWS)                                                           \
+static void NAME(int kc, const float *MLC__RESTRICT a, size_t lda, const float *MLC__RESTRICT b, \
                  float *c, size_t ldc, int mr, int nr, const mlc__epi *e) {                    \
     mlc__vf z0 = mlc__vset1(0.0f), z1 = z0;                                                    \
     int k;                                                                                     \
@@ -1255,49 +1256,44 @@ static void NAME(int kc, const float *MLC__RESTRICT a, const float *MLC__RESTRIC
     {                                                                                          \
         ROWS(MLC__K_DECL)                                                                      \
         if (!e->first) { ROWS(MLC__K_LOAD) }                                                   \
-        for (k = 0; k < kc; k++) {                                                             \
+        for (k = 0; k < kc; k++, b += MLC__NR) {                                               \
             const mlc__vf b0 = mlc__vload(b), b1 = mlc__vload(b + MLC__VW);                    \
             ROWS(MLC__K_FMA)                                                                   \
-            a += NROWS; b += MLC__NR;                                                          \
         }                                                                                      \
         ROWS(MLC__K_STORE)                                                                     \
     }                                                                                          \
 }
 
-MLC__GEMM_KERNEL(mlc__gemm_k2, MLC__R2, 2)
-MLC__GEMM_KERNEL(mlc__gemm_k4, MLC__R4, 4)
+MLC__GEMM_KERNEL(mlc__gemm_k2, MLC__R2)
+MLC__GEMM_KERNEL(mlc__gemm_k4, MLC__R4)
 #if MLC__MR == 6
-MLC__GEMM_KERNEL(mlc__gemm_k6, MLC__R6, 6)
-#endif
-#if MLC__MR >= 8
-MLC__GEMM_KERNEL(mlc__gemm_k8, MLC__R8, 8)
-#endif
-#if MLC__MR >= 14
-MLC__GEMM_KERNEL(mlc__gemm_k14, MLC__R14, 14)
+MLC__GEMM_KERNEL(mlc__gemm_kmr, MLC__R6)
+#elif MLC__MR == 8
+MLC__GEMM_KERNEL(mlc__gemm_kmr, MLC__R8)
 #endif
 
 /* One row (matrix-vector): k unrolled by four into separate accumulators,
    since two FMA chains alone would wait on the FMA latency. */
-static void mlc__gemm_k1(int kc, const float *MLC__RESTRICT a, const float *MLC__RESTRICT b,
+static void mlc__gemm_k1(int kc, const float *MLC__RESTRICT a, size_t lda, const float *MLC__RESTRICT b,
                          float *c, size_t ldc, int mr, int nr, const mlc__epi *e) {
     mlc__vf s0 = mlc__vset1(0.0f), s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, w0 = s0, w1 = s0;
     int k = 0;
-    MLC__UNUSED(ldc); MLC__UNUSED(mr);
+    MLC__UNUSED(lda); MLC__UNUSED(ldc); MLC__UNUSED(mr);
     if (e->first && e->bias) { s0 = mlc__ld0(e->bias, nr); s1 = mlc__ld1(e->bias, nr); }
     if (!e->first) { s0 = mlc__ld0(c, nr); s1 = mlc__ld1(c, nr); }
-    for (; k + 4 <= kc; k += 4, a += 4, b += 4 * MLC__NR) {
-        s0 = mlc__vfma(mlc__vset1(a[0]), mlc__vload(b), s0);
-        s1 = mlc__vfma(mlc__vset1(a[0]), mlc__vload(b + MLC__VW), s1);
-        t0 = mlc__vfma(mlc__vset1(a[1]), mlc__vload(b + MLC__NR), t0);
-        t1 = mlc__vfma(mlc__vset1(a[1]), mlc__vload(b + MLC__NR + MLC__VW), t1);
-        u0 = mlc__vfma(mlc__vset1(a[2]), mlc__vload(b + 2 * MLC__NR), u0);
-        u1 = mlc__vfma(mlc__vset1(a[2]), mlc__vload(b + 2 * MLC__NR + MLC__VW), u1);
-        w0 = mlc__vfma(mlc__vset1(a[3]), mlc__vload(b + 3 * MLC__NR), w0);
-        w1 = mlc__vfma(mlc__vset1(a[3]), mlc__vload(b + 3 * MLC__NR + MLC__VW), w1);
+    for (; k + 4 <= kc; k += 4, b += 4 * MLC__NR) {
+        s0 = mlc__vfma(mlc__vset1(a[k]), mlc__vload(b), s0);
+        s1 = mlc__vfma(mlc__vset1(a[k]), mlc__vload(b + MLC__VW), s1);
+        t0 = mlc__vfma(mlc__vset1(a[k + 1]), mlc__vload(b + MLC__NR), t0);
+        t1 = mlc__vfma(mlc__vset1(a[k + 1]), mlc__vload(b + MLC__NR + MLC__VW), t1);
+        u0 = mlc__vfma(mlc__vset1(a[k + 2]), mlc__vload(b + 2 * MLC__NR), u0);
+        u1 = mlc__vfma(mlc__vset1(a[k + 2]), mlc__vload(b + 2 * MLC__NR + MLC__VW), u1);
+        w0 = mlc__vfma(mlc__vset1(a[k + 3]), mlc__vload(b + 3 * MLC__NR), w0);
+        w1 = mlc__vfma(mlc__vset1(a[k + 3]), mlc__vload(b + 3 * MLC__NR + MLC__VW), w1);
     }
-    for (; k < kc; k++, a++, b += MLC__NR) {
-        s0 = mlc__vfma(mlc__vset1(a[0]), mlc__vload(b), s0);
-        s1 = mlc__vfma(mlc__vset1(a[0]), mlc__vload(b + MLC__VW), s1);
+    for (; k < kc; k++, b += MLC__NR) {
+        s0 = mlc__vfma(mlc__vset1(a[k]), mlc__vload(b), s0);
+        s1 = mlc__vfma(mlc__vset1(a[k]), mlc__vload(b + MLC__VW), s1);
     }
     s0 = mlc__vadd(mlc__vadd(s0, t0), mlc__vadd(u0, w0));
     s1 = mlc__vadd(mlc__vadd(s1, t1), mlc__vadd(u1, w1));
@@ -1305,23 +1301,16 @@ static void mlc__gemm_k1(int kc, const float *MLC__RESTRICT a, const float *MLC_
     mlc__st2(c, nr, s0, s1);
 }
 
-typedef void (*mlc__gemm_kernel_fn)(int, const float *, const float *, float *, size_t, int, int, const mlc__epi *);
+typedef void (*mlc__gemm_kernel_fn)(int, const float *, size_t, const float *, float *, size_t, int, int, const mlc__epi *);
 
-/* The smallest kernel with at least mr rows. */
-static mlc__gemm_kernel_fn mlc__gemm_pick(int mr, int *rows) {
-    if (mr <= 1) { *rows = 1; return mlc__gemm_k1; }
-    if (mr <= 2) { *rows = 2; return mlc__gemm_k2; }
-    if (mr <= 4) { *rows = 4; return mlc__gemm_k4; }
-#if MLC__MR == 6
-    *rows = 6; return mlc__gemm_k6;
-#elif MLC__MR == 8
-    *rows = 8; return mlc__gemm_k8;
-#elif MLC__MR == 14
-    if (mr <= 8) { *rows = 8; return mlc__gemm_k8; }
-    *rows = 14; return mlc__gemm_k14;
-#else
-    *rows = 4; return mlc__gemm_k4;
+/* The smallest tile with at least mr rows. */
+static mlc__gemm_kernel_fn mlc__gemm_pick(int mr) {
+    if (mr <= 1) return mlc__gemm_k1;
+    if (mr <= 2) return mlc__gemm_k2;
+#if MLC__MR > 4
+    if (mr > 4) return mlc__gemm_kmr;
 #endif
+    return mlc__gemm_k4;
 }
 
 MLC_API size_t mlc_gemm_packed_b_floats(int n, int k) {
@@ -1359,15 +1348,8 @@ typedef struct mlc__gemm_job {
 
 /* Rows [m0, m1) x panels [p0, p1) of C. */
 static void mlc__gemm_block(const mlc__gemm_job *j, int m0, int m1, int p0, int p1) {
-#if defined(_MSC_VER)
-    __declspec(align(64)) float apack[MLC__MR * MLC_GEMM_KC];
-#elif defined(__GNUC__) || defined(__clang__)
-    float apack[MLC__MR * MLC_GEMM_KC] __attribute__((aligned(64)));
-#else
-    float apack[MLC__MR * MLC_GEMM_KC];
-#endif
     const int ncp = MLC__MAX(1, MLC_GEMM_NC / MLC__NR);
-    int jc, pc, ir, p, kk, r;
+    int jc, pc, ir, p;
     mlc__epi e;
     e.act = j->act; e.alpha = j->alpha;
     for (jc = p0; jc < p1; jc += ncp) {
@@ -1377,18 +1359,13 @@ static void mlc__gemm_block(const mlc__gemm_job *j, int m0, int m1, int p0, int 
             e.first = pc == 0;
             e.last = pc + kc == j->k;
             for (ir = m0; ir < m1; ir += MLC__MR) {
-                int mr = MLC__MIN(MLC__MR, m1 - ir), rows;
-                mlc__gemm_kernel_fn kern = mlc__gemm_pick(mr, &rows);
-                const float *asrc = j->a + (size_t)ir * j->lda + (size_t)pc;
-                for (kk = 0; kk < kc; kk++) {
-                    float *dst = apack + (size_t)kk * (size_t)rows;
-                    for (r = 0; r < mr; r++) dst[r] = asrc[(size_t)r * j->lda + (size_t)kk];
-                    for (; r < rows; r++) dst[r] = 0.0f;
-                }
+                int mr = MLC__MIN(MLC__MR, m1 - ir);
+                mlc__gemm_kernel_fn kern = mlc__gemm_pick(mr);
+                const float *a = j->a + (size_t)ir * j->lda + (size_t)pc;
                 for (p = jc; p < pe; p++) {
                     int col = p * MLC__NR, nr = MLC__MIN(MLC__NR, j->n - col);
                     e.bias = j->bias ? j->bias + col : NULL;
-                    kern(kc, apack, j->bp + (size_t)p * MLC__NR * (size_t)j->k + (size_t)pc * MLC__NR,
+                    kern(kc, a, j->lda, j->bp + (size_t)p * MLC__NR * (size_t)j->k + (size_t)pc * MLC__NR,
                          j->c + (size_t)ir * j->ldc + (size_t)col, j->ldc, mr, nr, &e);
                 }
             }
@@ -1865,7 +1842,10 @@ MLC_API mlc_result mlc_file_load(const char *path, void **data, size_t *size) {
     if (!path || !data || !size) return MLC_ERR_NULL;
     *data = NULL; *size = 0;
     if (!(f = fopen(path, "rb"))) return MLC_ERR_IO;
-    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return MLC_ERR_IO; }
+    /* a directory opens on some systems but cannot be read */
+    if (fgetc(f) == EOF && ferror(f)) { fclose(f); return MLC_ERR_IO; }
+    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || len == LONG_MAX ||
+        (unsigned long)len >= (unsigned long)((size_t)-1 >> 1) || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return MLC_ERR_IO; }
     buf = (unsigned char *)MLC_MALLOC((size_t)len + 1);
     if (!buf) { fclose(f); return MLC_ERR_NOMEM; }
     if (fread(buf, 1, (size_t)len, f) != (size_t)len) { MLC_FREE(buf); fclose(f); return MLC_ERR_IO; }

@@ -101,7 +101,13 @@ static void check(const mlc_safetensors *st, const unsigned char *buf, size_t si
     free((void *)order);
 }
 
+#ifdef __cplusplus
+extern "C"
+#endif
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#ifdef __cplusplus
+extern "C"
+#endif
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static unsigned char big[1 << 16];
     unsigned char *buf = (unsigned char *)malloc(size ? size : 1), *small;

@@ -943,6 +943,24 @@ static void test_st_null_args(void) {
     free(buf);
 }
 
+/* mlc_file_load: errors are MLC_ERR_IO (a directory is not a readable file,
+   whatever ftell says about it) and outputs are cleared. */
+static void test_st_file_load(void) {
+    void *data = (void *)&data;
+    size_t size = 123;
+    char path[1024];
+    CHECK_ERR(mlc_file_load(NULL, &data, &size), MLC_ERR_NULL);
+    snprintf(path, sizeof path, "%s/no such file.safetensors", mlct_dir);
+    CHECK_ERR(mlc_file_load(path, &data, &size), MLC_ERR_IO);
+    CHECK(data == NULL);
+    CHECK_EQ_INT(size, 0);
+    data = (void *)&data; size = 123;
+    CHECK_ERR(mlc_file_load(mlct_dir, &data, &size), MLC_ERR_IO);
+    CHECK(data == NULL);
+    if (data && data != (void *)&data) mlc_file_free(data);
+    mlc_file_free(NULL);
+}
+
 /* ---- one test per error class ------------------------------------------------------ */
 
 static void test_st_err_truncated(void) {
@@ -1499,6 +1517,7 @@ const mlct_case mlct_st_cases[] = {
     MLCT_CASE(test_st_all_dtypes),
     MLCT_CASE(test_st_many_tensors),
     MLCT_CASE(test_st_null_args),
+    MLCT_CASE(test_st_file_load),
     MLCT_CASE(test_st_err_truncated),
     MLCT_CASE(test_st_truncate_every_length),
     MLCT_CASE(test_st_err_json),

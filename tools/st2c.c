@@ -61,14 +61,20 @@ static const char *bad_identifier(const char *name) {
 
 /* Writes s so that it cannot end or bend the surrounding comment: bytes
    outside printable ASCII, backslashes and the '/' of a star-slash become
-   \xNN. */
-static void put_comment_text(FILE *f, const char *s) {
-    size_t i;
+   \xNN. Returns the characters written; f == NULL only counts them. */
+static size_t put_comment_text(FILE *f, const char *s) {
+    size_t i, n = 0;
     for (i = 0; s[i]; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c > 0x7e || c == '\\' || (c == '/' && i > 0 && s[i - 1] == '*')) fprintf(f, "\\x%02X", c);
-        else fputc(c, f);
+        if (c < 0x20 || c > 0x7e || c == '\\' || (c == '/' && i > 0 && s[i - 1] == '*')) {
+            if (f) fprintf(f, "\\x%02X", c);
+            n += 4;
+        } else {
+            if (f) fputc(c, f);
+            n += 1;
+        }
     }
+    return n;
 }
 
 static const char *base_name(const char *path) {
@@ -104,8 +110,8 @@ static void upper_copy(char *dst, const char *src, size_t n) {
 }
 
 static void write_header(FILE *f, const mlc_safetensors *st, const char *input, const char *name) {
-    char guard[300];
-    size_t i, width = 0;
+    char guard[300], shape[MLC_MAX_RANK * 13 + 3];
+    size_t i, width = 0, swidth = 0;
     int t, d;
     upper_copy(guard, name, sizeof guard - 3);
     strcat(guard, "_H");
@@ -114,19 +120,23 @@ static void write_header(FILE *f, const mlc_safetensors *st, const char *input, 
     put_comment_text(f, base_name(input));
     fprintf(f, "; do not edit.\n   %lu bytes, %d tensor%s, validated by mlc_st_parse:\n",
             (unsigned long)st->size, st->count, st->count == 1 ? "" : "s");
-    for (t = 0; t < st->count; t++) {
-        size_t len = strlen(st->tensors[t].name);
+    for (t = 0; t < st->count; t++) {   /* column widths */
+        size_t len = put_comment_text(NULL, st->tensors[t].name), slen = 2;
         if (len > width) width = len;
+        for (d = 0; d < st->tensors[t].rank; d++) slen += (size_t)sprintf(shape, "%d", st->tensors[t].shape[d]) + 2 * (d > 0);
+        if (slen > swidth) swidth = slen;
     }
     if (width > 40) width = 40;
     for (t = 0; t < st->count; t++) {
         const mlc_st_tensor *x = &st->tensors[t];
+        size_t n = 0;
         fputs("       ", f);
-        put_comment_text(f, x->name);
-        for (i = strlen(x->name); i < width; i++) fputc(' ', f);
-        fprintf(f, "  %-4s [", mlc_dtype_name(x->dtype));
-        for (d = 0; d < x->rank; d++) fprintf(f, "%s%d", d ? ", " : "", x->shape[d]);
-        fprintf(f, "]  at byte %lu\n", (unsigned long)(x->data - st->buffer));
+        for (i = put_comment_text(f, x->name); i < width; i++) fputc(' ', f);
+        n += (size_t)sprintf(shape + n, "[");
+        for (d = 0; d < x->rank; d++) n += (size_t)sprintf(shape + n, "%s%d", d ? ", " : "", x->shape[d]);
+        sprintf(shape + n, "]");
+        fprintf(f, "  %-4s %-*s  at byte %lu\n", mlc_dtype_name(x->dtype), (int)swidth, shape,
+                (unsigned long)(x->data - st->buffer));
     }
     fprintf(f, "   Read it in place, without copying:\n"
                "       mlc_st_parse(&st, %s, %s_size, &arena);\n*/\n", name, name);
@@ -157,7 +167,7 @@ int main(int argc, char **argv) {
     mlc_safetensors st;
     mlc_result r;
     FILE *f;
-    int failed;
+    int failed, existed = 0;
 
     if (argc != 4) {
         fprintf(stderr, "usage: %s input.safetensors output.h array_name\n", argc > 0 ? argv[0] : "st2c");
@@ -181,6 +191,7 @@ int main(int argc, char **argv) {
         mlc_file_free(file);
         return 1;
     }
+    if ((f = fopen(output, "rb")) != NULL) { existed = 1; fclose(f); }
     if (!(f = fopen(output, "wb"))) {
         perror(output);
         free(mem); mlc_file_free(file);
@@ -189,9 +200,9 @@ int main(int argc, char **argv) {
     write_header(f, &st, input, name);
     failed = ferror(f) != 0;
     if (fclose(f) != 0) failed = 1;
-    if (failed) {
-        fprintf(stderr, "st2c: error writing %s\n", output);
-        remove(output);
+    if (failed) {   /* delete only a file this run created, never a device or a link */
+        fprintf(stderr, "st2c: error writing %s%s\n", output, existed ? "; it is incomplete" : "");
+        if (!existed) remove(output);
     } else {
         printf("st2c: wrote %s: %s[%lu], %d tensors\n", output, name, (unsigned long)size, st.count);
     }
