@@ -28,6 +28,7 @@
 #include <math.h>
 #include <time.h>
 #include <stdint.h>
+#include <unistd.h>
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
 #endif
@@ -404,6 +405,23 @@ static const char *fmt_ms(char *buf, size_t cap, double s) {
     return buf;
 }
 
+/* CPU-seconds the whole machine has spent busy since boot (Linux /proc/stat),
+   to tell whether other processes ran during the benchmark. 0 if unknown. */
+static int proc_busy_s(double *out) {
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[8] = {0};
+    long hz = sysconf(_SC_CLK_TCK);
+    int got;
+    if (!f) return 0;
+    got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+                 &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (got < 7 || hz <= 0) return 0;
+    /* user nice system [idle iowait] irq softirq steal */
+    *out = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)hz;
+    return 1;
+}
+
 static void cpu_name(char *out, size_t cap) {
     FILE *f = fopen("/proc/cpuinfo", "r");
     char line[512];
@@ -447,6 +465,8 @@ int main(int argc, char **argv) {
     int worst_i = -1, best_i = -1;
     double worst_ratio = 1e300, best_ratio = -1.0, log_best_sum = 0.0;
     result results[128];
+    double busy0 = -1.0, busy1;
+    clock_t cpu0;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) quick = 1;
@@ -478,14 +498,19 @@ int main(int argc, char **argv) {
     printf("mlcore GEMM benchmark: float32, one thread, mlcore %d.%d.%d vs OpenBLAS in the same run\n",
            MLCORE_VERSION_MAJOR, MLCORE_VERSION_MINOR, MLCORE_VERSION_PATCH);
     printf("  cpu       : %s\n", cpu);
-    {   /* other work on the machine (or on an SMT sibling of this core) skews every number */
-        FILE *f = fopen("/proc/loadavg", "r");
-        double l1 = -1.0;
-        if (f) { if (fscanf(f, "%lf", &l1) != 1) l1 = -1.0; fclose(f); }
-        if (l1 >= 0.0)
-            printf("  cpu load  : %.2f (1-min load average at start%s)\n", l1,
-                   l1 >= 0.5 ? "; NOT idle: expect noisy, low numbers" : "");
+    if (proc_busy_s(&busy0)) {
+        /* other work on the machine (or on an SMT sibling of this core) skews every number */
+        double b1, dt = 0.25;
+        struct timespec ts;
+        ts.tv_sec = 0; ts.tv_nsec = 250000000L;
+        nanosleep(&ts, NULL);
+        if (proc_busy_s(&b1))
+            printf("  other load: %.0f%% of one CPU in the 0.25 s before starting%s\n",
+                   100.0 * (b1 - busy0) / dt, (b1 - busy0) / dt > 0.1 ? " (NOT idle)" : " (idle)");
     }
+    busy0 = -1.0;
+    proc_busy_s(&busy0);
+    cpu0 = clock();
     printf("  compiler  : %s\n", BENCH_CC);
 #ifdef MLC__ISA   /* the implementation's own name for the vector layer it chose */
     printf("  mlcore ISA: %s (mlcore's MLC__ISA; compiler macros say %s)\n", MLC__ISA, BENCH_MLC_ISA);
@@ -614,5 +639,12 @@ int main(int argc, char **argv) {
     }
     if (n_bad) printf("%d shape(s) gave a WRONG ANSWER (see above): exit status 1\n", n_bad);
     printf("total run time %.1f s\n", now_s() - t_start);
+    if (busy0 >= 0.0 && proc_busy_s(&busy1)) {
+        double mine = (double)(clock() - cpu0) / CLOCKS_PER_SEC;
+        double others = busy1 - busy0 - mine, span = now_s() - t_start;
+        if (others < 0.0) others = 0.0;
+        printf("other processes used %.1f CPU-s during the run (%.0f%% of one CPU)%s\n", others,
+               100.0 * others / span, others / span > 0.1 ? ": numbers may be disturbed, rerun when idle" : "");
+    }
     return n_bad ? 1 : 0;
 }
