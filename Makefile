@@ -8,7 +8,7 @@ CFLAGS  ?= -O2
 WARN    = -Wall -Wextra -Wpedantic
 BUILD   = build
 
-.PHONY: all demo test bench fuzz clean
+.PHONY: all demo test bench fuzz tools clean
 all: $(BUILD)/demo
 
 $(BUILD):
@@ -37,3 +37,8 @@ fuzz: $(BUILD)/fuzz_st
 
 clean:
 	rm -rf $(BUILD)
+
+$(BUILD)/st2c: tools/st2c.c mlcore.h | $(BUILD)
+	$(CC) -std=c99 -O2 $(WARN) -o $@ tools/st2c.c -lm
+
+tools: $(BUILD)/st2c

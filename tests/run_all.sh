@@ -46,7 +46,17 @@ if have aarch64-linux-gnu-gcc; then
     check warn_aarch64 aarch64-linux-gnu-gcc -std=c99 -O2 $WARN -Werror -c tests/impl.c -o $B/warn.o
 fi
 
-# 2. the suite in each flavour
+# 2. tools/st2c reproduces the committed firmware array and refuses a corrupt file
+if gcc -std=c99 -O2 $WARN -Werror -o $B/st2c tools/st2c.c -lm > $B/st2c.build.log 2>&1; then
+    passed=$((passed + 1))
+    check st2c_roundtrip sh -c "$B/st2c examples/demo_model.safetensors $B/demo_model.h demo_model && cmp $B/demo_model.h examples/demo_model.h"
+    head -c 1000 examples/demo_model.safetensors > $B/truncated.safetensors
+    check st2c_rejects_corrupt sh -c "! $B/st2c $B/truncated.safetensors $B/bad.h bad && test ! -e $B/bad.h"
+else
+    failed=$((failed + 1)); echo "[st2c] BUILD FAILED"; head -30 $B/st2c.build.log
+fi
+
+# 3. the suite in each flavour
 run() { # $1 = name, $2 = runner prefix (or ""), rest = compile command
     name=$1; runner=$2; shift 2
     if ! "$@" -o $B/$name $SRC -lm > $B/$name.build.log 2>&1; then
