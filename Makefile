@@ -26,8 +26,12 @@ test:
 $(BUILD)/bench_gemm: bench/bench_gemm.c mlcore.h | $(BUILD)
 	$(CC) -std=c99 -O2 -march=native $(WARN) -o $@ bench/bench_gemm.c -lopenblas -lm
 
-bench: $(BUILD)/bench_gemm
+$(BUILD)/bench_threads: bench/bench_threads.c mlcore.h | $(BUILD)
+	$(CC) -std=c99 -O2 -march=native $(WARN) -pthread -o $@ bench/bench_threads.c -lm
+
+bench: $(BUILD)/bench_gemm $(BUILD)/bench_threads
 	OPENBLAS_NUM_THREADS=1 ./$(BUILD)/bench_gemm
+	./$(BUILD)/bench_threads 2
 
 $(BUILD)/fuzz_st: tests/fuzz_st.c mlcore.h | $(BUILD)
 	clang -g -O1 -march=native -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz_st.c
