@@ -1,15 +1,17 @@
 # mlcore: everything is built from mlcore.h; see README.md.
 #   make demo    build and run examples/demo.c on its built-in model
 #   make test    build the test suite in every flavour and run it
+#   make mobilenet  MobileNetV2 / V3-Small example on the test weights and image
 #   make bench   GEMM benchmark against OpenBLAS (needs libopenblas-dev)
+#   make bench-mobilenet  MobileNets against ONNX Runtime and PyTorch
 #   make fuzz    libFuzzer run over the safetensors parser (clang)
 CC      ?= cc
 CFLAGS  ?= -O2
 WARN    = -Wall -Wextra -Wpedantic
 BUILD   = build
 
-.PHONY: all demo test bench fuzz tools clean
-all: $(BUILD)/demo
+.PHONY: all demo mobilenet test bench bench-mobilenet fuzz tools clean
+all: $(BUILD)/demo $(BUILD)/mobilenet
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -19,6 +21,13 @@ $(BUILD)/demo: examples/demo.c examples/demo_model.h mlcore.h | $(BUILD)
 
 demo: $(BUILD)/demo
 	./$(BUILD)/demo
+
+$(BUILD)/mobilenet: examples/mobilenet.c examples/mobilenet_net.h mlcore.h | $(BUILD)
+	$(CC) -std=c99 $(CFLAGS) -march=native $(WARN) -o $@ examples/mobilenet.c -lm
+
+mobilenet: $(BUILD)/mobilenet
+	./$(BUILD)/mobilenet --arch v2 --profile
+	./$(BUILD)/mobilenet --arch v3s --profile
 
 test:
 	sh tests/run_all.sh
@@ -32,6 +41,9 @@ $(BUILD)/bench_threads: bench/bench_threads.c mlcore.h | $(BUILD)
 bench: $(BUILD)/bench_gemm $(BUILD)/bench_threads
 	OPENBLAS_NUM_THREADS=1 ./$(BUILD)/bench_gemm
 	./$(BUILD)/bench_threads 2
+
+bench-mobilenet:
+	sh bench/bench_mobilenet.sh
 
 $(BUILD)/fuzz_st: tests/fuzz_st.c mlcore.h | $(BUILD)
 	clang -g -O1 -march=native -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz_st.c

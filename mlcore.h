@@ -16,6 +16,8 @@
        >>tensor   results, arena, tensors, f16/bf16 conversion
        >>act      elementwise ops, activations, softmax, vector exp/tanh
        >>gemm     packed GEMM, linear layer, parallel-for splitting
+       >>conv     2-D convolution (general, depthwise, pointwise), BN folding
+       >>pool     pooling, upsampling, pixel/channel shuffle, concat/split
        >>io       safetensors parser, file loader
 
    QUICK START
@@ -50,6 +52,7 @@
        MLC_EXPF, MLC_LOGF, MLC_TANHF, MLC_ERFF, MLC_SQRTF, MLC_FABSF,
        MLC_LOG1PF          replace libm (used by the scalar references)
        MLC_GEMM_KC, MLC_GEMM_NC   GEMM cache-block sizes (floats)
+       MLC_CONV_ROWS       output pixels per im2col block of a general conv
    SIMD is chosen from the compiler's own macros: __AVX512F__, __AVX2__ with
    __FMA__, __SSE2__, __ARM_NEON (AArch64). Build with -march=native (or the
    flags of your target) to get the widest. There is no run-time dispatch.
@@ -307,7 +310,13 @@ typedef struct mlc_safetensors {
     size_t data_size;
     mlc_st_tensor *tensors;        /* sorted by name */
     int count;
+    /* When a loader fails on a tensor (missing, wrong shape or dtype), the
+       tensor's full name, else "". In the arena, MLC_ST_BAD_NAME bytes,
+       truncated to fit. Loaders write it through a const st: do not load
+       from one st on two threads at once if you read it. */
+    char *bad_name;
 } mlc_safetensors;
+#define MLC_ST_BAD_NAME 160
 
 /* Validates everything (header length, JSON syntax, dtypes, shape vs byte
    range, bounds, overlaps, holes, duplicate names) and fills st. The tensor
@@ -348,6 +357,205 @@ MLC_API mlc_result mlc_linear_load(mlc_linear *l, const mlc_safetensors *st,
 MLC_API mlc_result mlc_linear_forward(const mlc_linear *l, const mlc_ctx *ctx,
                                       mlc_tensor *y, const mlc_tensor *x,
                                       mlc_act act, float alpha);
+
+/* ---- 2-D convolution (torch.nn.Conv2d), NHWC float32 ---------------------
+   x is [N, H, W, Cin] and y [N, OH, OW, Cout], both row-major (channels
+   contiguous). Weights come in as PyTorch stores them, OIHW
+   [Cout, Cin/groups, kh, kw], and are packed once, at init/load, into what
+   the chosen kernel wants:
+       MLC_CONV2D_POINTWISE  1x1, stride 1, no padding (any groups): one GEMM
+                             per group straight over x, no scratch
+       MLC_CONV2D_DEPTHWISE  groups == in_ch == out_ch: vectorised across
+                             channels, weights as [kh][kw][C], no scratch
+       MLC_CONV2D_DIRECT     groups 1 and in_ch <= 3 (a network's RGB stem):
+                             straight from x, eight output pixels by a
+                             vector of output channels at a time, no scratch
+       MLC_CONV2D_GENERAL    anything else: im2col of at most MLC_CONV_ROWS
+                             output pixels of one group at a time into the
+                             scratch arena, then the packed GEMM
+   Bias and activation are fused into the kernels. Output size per axis:
+       out = (in + pad_before + pad_after - dilation (kernel - 1) - 1) / stride + 1
+   and must be >= 1 (else MLC_ERR_SHAPE). */
+typedef struct mlc_conv2d_params {
+    int kernel_h, kernel_w;
+    int stride_h, stride_w;
+    int dilation_h, dilation_w;
+    int pad_top, pad_bottom, pad_left, pad_right;   /* explicit per side */
+    int groups;
+} mlc_conv2d_params;
+
+typedef enum mlc_conv2d_kind {
+    MLC_CONV2D_NONE      = 0,   /* not initialised */
+    MLC_CONV2D_POINTWISE = 1,
+    MLC_CONV2D_DEPTHWISE = 2,
+    MLC_CONV2D_GENERAL   = 3,
+    MLC_CONV2D_DIRECT    = 4    /* groups 1, in_ch <= 3 (an RGB stem): no im2col */
+} mlc_conv2d_kind;
+
+typedef struct mlc_conv2d {
+    int in_ch, out_ch;
+    mlc_conv2d_params p;
+    float *w;              /* packed weights, in the arena (layout per kind) */
+    float *bias;           /* [out_ch] in the arena, or NULL */
+    mlc_conv2d_kind kind;
+} mlc_conv2d;
+
+/* Params of torch.nn.Conv2d(in, out, kernel, stride, padding, dilation,
+   groups) with square kernel and symmetric padding. Not validated here
+   (init/load/forward do that). */
+MLC_API mlc_conv2d_params mlc_conv2d_params_make(int kernel, int stride, int padding,
+                                                 int dilation, int groups);
+/* Sets the four pads of p (kernel, stride and dilation already set) for
+   padding "same" on an in_h x in_w input, as TensorFlow defines it:
+   out = ceil(in / stride), total pad = max((out - 1) stride + dilation
+   (kernel - 1) + 1 - in, 0), the smaller half before (top/left). For
+   stride 1 this is PyTorch's padding='same'. MLC_ERR_ARG for bad params or
+   sizes. */
+MLC_API mlc_result mlc_conv2d_params_same(mlc_conv2d_params *p, int in_h, int in_w);
+
+/* Bytes of arena mlc_conv2d_init/_load use for these sizes (0 for bad
+   params). */
+MLC_API size_t     mlc_conv2d_arena_bytes(int in_ch, int out_ch, const mlc_conv2d_params *p,
+                                          int has_bias);
+/* weight_oihw is [out_ch, in_ch/groups, kernel_h, kernel_w] row-major as
+   PyTorch stores it; bias [out_ch] or NULL. Errors: MLC_ERR_NULL,
+   MLC_ERR_ARG (kernel, stride or dilation < 1, negative pad, groups < 1 or
+   not dividing both channel counts), MLC_ERR_NOMEM. */
+MLC_API mlc_result mlc_conv2d_init(mlc_conv2d *c, const float *weight_oihw, const float *bias,
+                                   int in_ch, int out_ch, const mlc_conv2d_params *p,
+                                   mlc_arena *arena);
+/* Loads "<prefix>.weight" [out, in/groups, kh, kw] (F32, F16, BF16 or F64)
+   and, if present, "<prefix>.bias" [out] from a PyTorch state_dict; in_ch
+   is in/groups * groups. MLC_ERR_SHAPE when the weight's rank, kernel size
+   or output channels do not agree with p or the bias; MLC_ERR_NOT_FOUND,
+   MLC_ERR_DTYPE, MLC_ERR_ARG, MLC_ERR_NOMEM as usual. */
+MLC_API mlc_result mlc_conv2d_load(mlc_conv2d *c, const mlc_safetensors *st, const char *prefix,
+                                   const mlc_conv2d_params *p, mlc_arena *arena);
+/* Output height and width for an in_h x in_w input; MLC_ERR_SHAPE if < 1. */
+MLC_API mlc_result mlc_conv2d_out_size(const mlc_conv2d *c, int in_h, int in_w,
+                                       int *out_h, int *out_w);
+/* Scratch bytes mlc_conv2d_forward needs for an in_h x in_w input (any
+   batch): 0 for pointwise and depthwise; 0 also for bad sizes. */
+MLC_API size_t     mlc_conv2d_scratch_bytes(const mlc_conv2d *c, int in_h, int in_w);
+/* y = act(conv(x, W) + b). x [N, H, W, in_ch], y [N, OH, OW, out_ch],
+   float32. scratch may be NULL when mlc_conv2d_scratch_bytes is 0; what is
+   taken from it is released before returning. ctx (may be NULL) splits the
+   work through its parallel_for: depthwise by output rows, pointwise
+   through the GEMM, general both its im2col (by rows) and the GEMM. Errors: MLC_ERR_NULL, MLC_ERR_DTYPE,
+   MLC_ERR_SHAPE (ranks, batch, channels, OH/OW), MLC_ERR_ARG (act),
+   MLC_ERR_NOMEM (scratch too small), MLC_ERR_UNSUPPORTED (N*OH*OW or
+   kh*kw*in_ch/groups above INT_MAX). y must not overlap x. */
+MLC_API mlc_result mlc_conv2d_forward(const mlc_conv2d *c, const mlc_ctx *ctx, mlc_tensor *y,
+                                      const mlc_tensor *x, mlc_act act, float alpha,
+                                      mlc_arena *scratch);
+/* Scalar reference: the direct seven-loop convolution, same checks and
+   contract as mlc_conv2d_forward (no scratch, no threads). */
+MLC_API mlc_result mlc_conv2d_ref(const mlc_conv2d *c, mlc_tensor *y, const mlc_tensor *x,
+                                  mlc_act act, float alpha);
+
+/* Loads a convolution and folds the BatchNorm2d that follows it (eval mode)
+   into its weights and bias, once: with s = gamma / sqrt(running_var + eps),
+   W'[o] = s[o] W[o] and b'[o] = s[o] (b[o] - running_mean[o]) + beta[o].
+   Reads "<conv_prefix>.weight" (and ".bias" if present) and
+   "<bn_prefix>.{weight,bias,running_mean,running_var}", each [out_ch].
+   eps is the BatchNorm2d's (PyTorch default 1e-5). On error the arena is
+   left as it was. Errors as mlc_conv2d_load, plus MLC_ERR_NOT_FOUND and
+   MLC_ERR_SHAPE for the batch-norm tensors, MLC_ERR_ARG for eps < 0. */
+MLC_API mlc_result mlc_conv2d_load_bn(mlc_conv2d *c, const mlc_safetensors *st, const char *conv_prefix,
+                                      const char *bn_prefix, float eps, const mlc_conv2d_params *p,
+                                      mlc_arena *arena);
+
+/* ---- pooling, upsampling, channel ops (NHWC float32) ---------------------
+   Activations are x[N,H,W,C], channels contiguous; every op reads a rank-4
+   float32 tensor and writes one whose shape it checks (never infers): size y
+   with the output-size helper or by hand. Results follow PyTorch's (for the
+   NCHW tensor permuted to NHWC). y must not overlap x, except in
+   mlc_scale_channels (y == x allowed). Each op has a scalar reference
+   (_ref, same contract) that the tests run side by side with it.
+   Errors: MLC_ERR_NULL (a NULL pointer or tensor data), MLC_ERR_DTYPE (not
+   float32), MLC_ERR_ARG (a parameter out of range), MLC_ERR_SHAPE (shapes
+   that do not agree, or an input too small for the window). Nothing is
+   allocated. */
+
+/* 2-D pooling window, as nn.MaxPool2d / nn.AvgPool2d. Set every field (or
+   start from mlc_pool2d_make). PyTorch's rules apply: kernel >= 1; stride
+   >= 1 (0 means stride = kernel, PyTorch's default); 0 <= pad <= kernel/2
+   (symmetric: pad_h rows above and below); dilation >= 1 (0 means 1), and
+   1 for average pooling; ceil_mode rounds the output size up, but the last
+   window must start inside the input or the left/top padding. */
+typedef struct mlc_pool2d {
+    int kernel_h, kernel_w;
+    int stride_h, stride_w;
+    int pad_h, pad_w;
+    int dilation_h, dilation_w;   /* max pooling only */
+    int ceil_mode;                /* 0: floor (PyTorch's default) */
+    int count_include_pad;        /* average pooling: divide by the window
+                                     clipped to the padded input (1, PyTorch's
+                                     default) or by the inputs it covers (0) */
+} mlc_pool2d;
+
+/* A square window: kernel, stride (0: = kernel), padding; dilation 1,
+   ceil_mode 0, count_include_pad 1. */
+MLC_API mlc_pool2d mlc_pool2d_make(int kernel, int stride, int padding);
+/* Output height and width for an input h x w; MLC_ERR_ARG for bad
+   parameters, MLC_ERR_SHAPE when the window does not fit (output < 1).
+   max_pool selects the parameter rules (dilation allowed only when set). */
+MLC_API mlc_result mlc_pool2d_out_size(const mlc_pool2d *p, int max_pool, int h, int w,
+                                       int *out_h, int *out_w);
+
+/* y[N,OH,OW,C] = max over each window (padding never wins; NaN propagates,
+   as PyTorch). */
+MLC_API mlc_result mlc_max_pool2d(const mlc_pool2d *p, mlc_tensor *y, const mlc_tensor *x);
+MLC_API mlc_result mlc_max_pool2d_ref(const mlc_pool2d *p, mlc_tensor *y, const mlc_tensor *x);
+/* y[N,OH,OW,C] = sum over each window / divisor (see count_include_pad). */
+MLC_API mlc_result mlc_avg_pool2d(const mlc_pool2d *p, mlc_tensor *y, const mlc_tensor *x);
+MLC_API mlc_result mlc_avg_pool2d_ref(const mlc_pool2d *p, mlc_tensor *y, const mlc_tensor *x);
+
+/* nn.AdaptiveAvgPool2d: the output size is y's [N,OH,OW,C]; window i spans
+   rows floor(i H / OH) .. ceil((i+1) H / OH) - 1 (columns likewise). */
+MLC_API mlc_result mlc_adaptive_avg_pool2d(mlc_tensor *y, const mlc_tensor *x);
+MLC_API mlc_result mlc_adaptive_avg_pool2d_ref(mlc_tensor *y, const mlc_tensor *x);
+/* Mean over H and W: y is [N,1,1,C] or [N,C]. */
+MLC_API mlc_result mlc_global_avg_pool2d(mlc_tensor *y, const mlc_tensor *x);
+MLC_API mlc_result mlc_global_avg_pool2d_ref(mlc_tensor *y, const mlc_tensor *x);
+
+/* F.interpolate(mode='nearest', size=(OH, OW)) with the output size taken
+   from y[N,OH,OW,C]: source row = min(floor(oh * (float)H / OH), H - 1), in
+   float as PyTorch computes it; any sizes, up or down. (PyTorch called with
+   a non-integer scale_factor uses 1/scale_factor instead of H/OH and can
+   pick different rows; pass size= to match.) */
+MLC_API mlc_result mlc_upsample_nearest2d(mlc_tensor *y, const mlc_tensor *x);
+MLC_API mlc_result mlc_upsample_nearest2d_ref(mlc_tensor *y, const mlc_tensor *x);
+/* F.interpolate(mode='bilinear', size=(OH, OW), align_corners=...): the
+   output size is y's. align_corners = 0 maps pixel centres (source
+   (o + 0.5) H/OH - 0.5, clamped at 0); 1 maps corners (o (H-1)/(OH-1)). */
+MLC_API mlc_result mlc_upsample_bilinear2d(mlc_tensor *y, const mlc_tensor *x, int align_corners);
+MLC_API mlc_result mlc_upsample_bilinear2d_ref(mlc_tensor *y, const mlc_tensor *x, int align_corners);
+
+/* nn.PixelShuffle(r) in NHWC: x[N,H,W,C*r*r] -> y[N,H*r,W*r,C] with
+   y[n, h*r+i, w*r+j, c] = x[n, h, w, c*r*r + i*r + j] (PyTorch's channel
+   order). mlc_pixel_unshuffle (nn.PixelUnshuffle) is its inverse:
+   x[N,H*r,W*r,C] -> y[N,H,W,C*r*r]. r >= 1. */
+MLC_API mlc_result mlc_pixel_shuffle(mlc_tensor *y, const mlc_tensor *x, int r);
+MLC_API mlc_result mlc_pixel_shuffle_ref(mlc_tensor *y, const mlc_tensor *x, int r);
+MLC_API mlc_result mlc_pixel_unshuffle(mlc_tensor *y, const mlc_tensor *x, int r);
+MLC_API mlc_result mlc_pixel_unshuffle_ref(mlc_tensor *y, const mlc_tensor *x, int r);
+
+/* torch.cat([a, b], dim=channels): a[N,H,W,Ca], b[N,H,W,Cb] -> y[...,Ca+Cb]. */
+MLC_API mlc_result mlc_concat_channels(mlc_tensor *y, const mlc_tensor *a, const mlc_tensor *b);
+MLC_API mlc_result mlc_concat_channels_ref(mlc_tensor *y, const mlc_tensor *a, const mlc_tensor *b);
+/* torch.split(x, [Ca, Cb], dim=channels): x[...,Ca+Cb] -> ya[...,Ca], yb[...,Cb]. */
+MLC_API mlc_result mlc_split_channels(mlc_tensor *ya, mlc_tensor *yb, const mlc_tensor *x);
+MLC_API mlc_result mlc_split_channels_ref(mlc_tensor *ya, mlc_tensor *yb, const mlc_tensor *x);
+/* nn.ChannelShuffle(groups) (ShuffleNet): C = groups * k, output channel
+   j*groups + g is input channel g*k + j. groups >= 1 and must divide C. */
+MLC_API mlc_result mlc_channel_shuffle(mlc_tensor *y, const mlc_tensor *x, int groups);
+MLC_API mlc_result mlc_channel_shuffle_ref(mlc_tensor *y, const mlc_tensor *x, int groups);
+/* Squeeze-and-excitation's last step: y[n,h,w,c] = x[n,h,w,c] * s[n,c]; s is
+   [N,C] or [N,1,1,C] (the gates, e.g. sigmoid of an mlc_linear output).
+   y may be x. */
+MLC_API mlc_result mlc_scale_channels(mlc_tensor *y, const mlc_tensor *x, const mlc_tensor *s);
+MLC_API mlc_result mlc_scale_channels_ref(mlc_tensor *y, const mlc_tensor *x, const mlc_tensor *s);
 
 #ifdef __cplusplus
 }
@@ -875,6 +1083,17 @@ MLC__INLINE mlc__vf mlc__vlog1p_unit(mlc__vf u) {
     l = mlc__vfma(e, mlc__vset1(0.693359375f), mlc__vadd(x, p));
     /* d == 0 (u below half an ulp of 1): log1p(u) = u */
     return mlc__vselect(mlc__vlt(mlc__vset1(0.0f), d), mlc__vmul(l, mlc__vdiv(u, d)), u);
+}
+
+/* Records in st->bad_name which tensor a loader failed on; returns r. */
+static mlc_result mlc__st_blame(const mlc_safetensors *st, const char *name, mlc_result r) {
+    if (st && st->bad_name && name) {
+        size_t n = strlen(name);
+        if (n > MLC_ST_BAD_NAME - 1) n = MLC_ST_BAD_NAME - 1;
+        memcpy(st->bad_name, name, n);
+        st->bad_name[n] = '\0';
+    }
+    return r;
 }
 
 // >>act ------------------------------------------------------------------
@@ -1784,7 +2003,7 @@ MLC_API mlc_result mlc_st_parse(mlc_safetensors *st, const void *buffer, size_t 
     if ((r = mlc__st_walk(st, buf + 8, (size_t)hlen, 0, &count, &name_bytes, NULL, NULL)) != MLC_OK) goto fail;
     mark = mlc_arena_mark(arena);
     st->tensors = (mlc_st_tensor *)mlc_arena_alloc(arena, (size_t)count * sizeof(mlc_st_tensor) + 1, 16);
-    names = (char *)mlc_arena_alloc(arena, name_bytes + 1, 1);
+    names = (char *)mlc_arena_alloc(arena, name_bytes + 1 + MLC_ST_BAD_NAME, 1);
     if (!st->tensors || !names) { mlc_arena_reset(arena, mark); r = MLC_ERR_NOMEM; goto fail; }
     {
         size_t keep = mlc_arena_mark(arena);   /* ranges are scratch, released below */
@@ -1807,6 +2026,8 @@ MLC_API mlc_result mlc_st_parse(mlc_safetensors *st, const void *buffer, size_t 
     for (i = 1; i < count; i++)
         if (strcmp(st->tensors[i - 1].name, st->tensors[i].name) == 0) { mlc_arena_reset(arena, mark); r = MLC_ERR_FORMAT; goto fail; }
     st->count = count;
+    st->bad_name = names + name_bytes + 1;
+    st->bad_name[0] = '\0';
     return MLC_OK;
 fail:
     memset(st, 0, sizeof *st);
@@ -1830,13 +2051,13 @@ MLC_API mlc_result mlc_st_read_f32(const mlc_safetensors *st, const char *name,
     const mlc_st_tensor *t;
     size_t i;
     if (!st || !name || (count && !dst) || (rank > 0 && !shape)) return MLC_ERR_NULL;
-    if (!(t = mlc_st_find(st, name))) return MLC_ERR_NOT_FOUND;
+    if (!(t = mlc_st_find(st, name))) return mlc__st_blame(st, name, MLC_ERR_NOT_FOUND);
     if (rank >= 0) {
-        if (t->rank != rank) return MLC_ERR_SHAPE;
-        for (i = 0; i < (size_t)rank; i++) if (t->shape[i] != shape[i]) return MLC_ERR_SHAPE;
+        if (t->rank != rank) return mlc__st_blame(st, name, MLC_ERR_SHAPE);
+        for (i = 0; i < (size_t)rank; i++) if (t->shape[i] != shape[i]) return mlc__st_blame(st, name, MLC_ERR_SHAPE);
     }
-    if (t->numel != count) return MLC_ERR_SHAPE;
-    if (!mlc__is_float_dtype(t->dtype)) return MLC_ERR_DTYPE;
+    if (t->numel != count) return mlc__st_blame(st, name, MLC_ERR_SHAPE);
+    if (!mlc__is_float_dtype(t->dtype)) return mlc__st_blame(st, name, MLC_ERR_DTYPE);
     for (i = 0; i < count; i++) dst[i] = mlc__elem_f32(t->data, t->dtype, i);
     return MLC_OK;
 }
@@ -1918,12 +2139,13 @@ MLC_API mlc_result mlc_linear_load(mlc_linear *l, const mlc_safetensors *st, con
     plen = strlen(prefix);
     if (plen + 8 > sizeof name) return MLC_ERR_ARG;
     memcpy(name, prefix, plen); memcpy(name + plen, ".weight", 8);
-    if (!(w = mlc_st_find(st, name))) return MLC_ERR_NOT_FOUND;
+    if (!(w = mlc_st_find(st, name))) return mlc__st_blame(st, name, MLC_ERR_NOT_FOUND);
+    if (w->rank != 2 || w->shape[0] <= 0 || w->shape[1] <= 0) return mlc__st_blame(st, name, MLC_ERR_SHAPE);
+    if (!mlc__is_float_dtype(w->dtype)) return mlc__st_blame(st, name, MLC_ERR_DTYPE);
     memcpy(name + plen, ".bias", 6);
     b = mlc_st_find(st, name);
-    if (w->rank != 2 || w->shape[0] <= 0 || w->shape[1] <= 0) return MLC_ERR_SHAPE;
-    if (!mlc__is_float_dtype(w->dtype) || (b && !mlc__is_float_dtype(b->dtype))) return MLC_ERR_DTYPE;
-    if (b && (b->rank != 1 || b->shape[0] != w->shape[0])) return MLC_ERR_SHAPE;
+    if (b && !mlc__is_float_dtype(b->dtype)) return mlc__st_blame(st, name, MLC_ERR_DTYPE);
+    if (b && (b->rank != 1 || b->shape[0] != w->shape[0])) return mlc__st_blame(st, name, MLC_ERR_SHAPE);
     if ((r = mlc__linear_alloc(l, w->shape[1], w->shape[0], b != NULL, arena)) != MLC_OK) return r;
     mlc__pack_b(l->packed_w, w->data, w->dtype, (size_t)w->shape[1], 1, w->shape[0], w->shape[1]);
     if (b) for (i = 0; i < w->shape[0]; i++) l->bias[i] = mlc__elem_f32(b->data, b->dtype, (size_t)i);
@@ -1945,6 +2167,1222 @@ MLC_API mlc_result mlc_linear_forward(const mlc_linear *l, const mlc_ctx *ctx, m
     return mlc_gemm_packed_f32(ctx, (int)rows, l->out_features, l->in_features, (const float *)x->data, l->in_features,
                                l->packed_w, l->bias, (float *)y->data, l->out_features, act, alpha);
 }
+
+// >>conv -----------------------------------------------------------------
+/* NHWC 2-D convolution. Weights are packed once from PyTorch's OIHW:
+     pointwise, general, per group g, the GEMM panel layout of a B with
+     direct
+                         n = Cout/groups columns and k = kh*kw*Cin/groups
+                         rows in im2col order (kh, kw, ci), groups one after
+                         the other (mlc_gemm_packed_b_floats(n, k) each)
+     depthwise           [kh][kw][C]: a tap's weights for all channels are
+                         contiguous, like the channels of an NHWC pixel.
+   mlc__conv_wptr maps (co, ci, i, j) to its packed place; the packers and
+   the scalar reference both go through it.
+   MLC_CONV_ROWS (build option) is how many output pixels the general path
+   turns into im2col rows at a time: scratch = rows * kh*kw*Cin/groups. */
+#ifndef MLC_CONV_ROWS
+#define MLC_CONV_ROWS 256
+#endif
+
+MLC_API mlc_conv2d_params mlc_conv2d_params_make(int kernel, int stride, int padding, int dilation, int groups) {
+    mlc_conv2d_params p;
+    p.kernel_h = p.kernel_w = kernel;
+    p.stride_h = p.stride_w = stride;
+    p.dilation_h = p.dilation_w = dilation;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = padding;
+    p.groups = groups;
+    return p;
+}
+
+/* Pads before/after for "same" along one axis (TensorFlow's rule). */
+static void mlc__same_pad(int in, int k, int s, int d, int *before, int *after) {
+    long long out = ((long long)in + s - 1) / s;
+    long long total = (out - 1) * s + (long long)d * (k - 1) + 1 - in;
+    if (total < 0) total = 0;
+    *before = (int)(total / 2);
+    *after = (int)(total - total / 2);
+}
+
+MLC_API mlc_result mlc_conv2d_params_same(mlc_conv2d_params *p, int in_h, int in_w) {
+    if (!p) return MLC_ERR_NULL;
+    if (p->kernel_h < 1 || p->kernel_w < 1 || p->stride_h < 1 || p->stride_w < 1 ||
+        p->dilation_h < 1 || p->dilation_w < 1 || in_h < 1 || in_w < 1) return MLC_ERR_ARG;
+    /* the padded extent must stay an int */
+    if ((long long)p->dilation_h * (p->kernel_h - 1) + 1 > INT_MAX - (long long)in_h ||
+        (long long)p->dilation_w * (p->kernel_w - 1) + 1 > INT_MAX - (long long)in_w) return MLC_ERR_ARG;
+    mlc__same_pad(in_h, p->kernel_h, p->stride_h, p->dilation_h, &p->pad_top, &p->pad_bottom);
+    mlc__same_pad(in_w, p->kernel_w, p->stride_w, p->dilation_w, &p->pad_left, &p->pad_right);
+    return MLC_OK;
+}
+
+/* Valid params for these channel counts; K = kh*kw*cin/groups fits an int. */
+static mlc_result mlc__conv_check(int in_ch, int out_ch, const mlc_conv2d_params *p) {
+    if (!p) return MLC_ERR_NULL;
+    if (in_ch < 1 || out_ch < 1 || p->kernel_h < 1 || p->kernel_w < 1 || p->stride_h < 1 || p->stride_w < 1 ||
+        p->dilation_h < 1 || p->dilation_w < 1 || p->pad_top < 0 || p->pad_bottom < 0 || p->pad_left < 0 ||
+        p->pad_right < 0 || p->groups < 1 || in_ch % p->groups || out_ch % p->groups) return MLC_ERR_ARG;
+    if ((long long)p->kernel_h * p->kernel_w * (in_ch / p->groups) > INT_MAX) return MLC_ERR_UNSUPPORTED;
+    /* packed weights (<= groups * (cout/groups + NR) * K floats) and the
+       general path's scratch (MLC_CONV_ROWS * K floats) must fit a size_t */
+    {
+        double k = (double)p->kernel_h * p->kernel_w * (in_ch / p->groups);
+        double wf = (double)p->groups * ((double)(out_ch / p->groups) + MLC__NR) * k;
+        if (wf * sizeof(float) > (double)(SIZE_MAX / 2) || (double)MLC_CONV_ROWS * k * sizeof(float) > (double)(SIZE_MAX / 2))
+            return MLC_ERR_UNSUPPORTED;
+    }
+    return MLC_OK;
+}
+
+static mlc_conv2d_kind mlc__conv_kind(int in_ch, int out_ch, const mlc_conv2d_params *p) {
+    if (p->groups == in_ch && in_ch == out_ch) return MLC_CONV2D_DEPTHWISE;
+    if (p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+        !p->pad_top && !p->pad_bottom && !p->pad_left && !p->pad_right) return MLC_CONV2D_POINTWISE;
+    if (p->groups == 1 && in_ch <= 3) return MLC_CONV2D_DIRECT;
+    return MLC_CONV2D_GENERAL;
+}
+
+/* Floats of packed weights. */
+static size_t mlc__conv_wfloats(int in_ch, int out_ch, const mlc_conv2d_params *p, mlc_conv2d_kind kind) {
+    size_t taps = (size_t)p->kernel_h * (size_t)p->kernel_w;
+    if (kind == MLC_CONV2D_DEPTHWISE) return taps * (size_t)in_ch;
+    return (size_t)p->groups * mlc_gemm_packed_b_floats(out_ch / p->groups, (int)(taps * (size_t)(in_ch / p->groups)));
+}
+
+/* Where weight (co, ci, i, j) of OIHW (ci within its group) is packed. */
+static float *mlc__conv_wptr(const mlc_conv2d *c, int co, int ci, int i, int j) {
+    const mlc_conv2d_params *p = &c->p;
+    if (c->kind == MLC_CONV2D_DEPTHWISE)
+        return c->w + ((size_t)i * (size_t)p->kernel_w + (size_t)j) * (size_t)c->in_ch + (size_t)co;
+    {
+        int cig = c->in_ch / p->groups, cog = c->out_ch / p->groups;
+        int g = co / cog, o = co % cog, k = p->kernel_h * p->kernel_w * cig;
+        size_t kk = ((size_t)i * (size_t)p->kernel_w + (size_t)j) * (size_t)cig + (size_t)ci;
+        return c->w + (size_t)g * mlc_gemm_packed_b_floats(cog, k)
+                    + (size_t)(o / MLC__NR) * MLC__NR * (size_t)k + kk * MLC__NR + (size_t)(o % MLC__NR);
+    }
+}
+
+MLC_API size_t mlc_conv2d_arena_bytes(int in_ch, int out_ch, const mlc_conv2d_params *p, int has_bias) {
+    size_t b;
+    if (mlc__conv_check(in_ch, out_ch, p) != MLC_OK) return 0;
+    b = mlc__conv_wfloats(in_ch, out_ch, p, mlc__conv_kind(in_ch, out_ch, p)) * sizeof(float) + 64;
+    if (has_bias) b += (size_t)out_ch * sizeof(float) + 64;
+    return b;
+}
+
+/* Checks, allocates (weights zeroed: GEMM panels are zero-padded). */
+static mlc_result mlc__conv_alloc(mlc_conv2d *c, int in_ch, int out_ch, const mlc_conv2d_params *p, int has_bias,
+                                  mlc_arena *arena) {
+    size_t mark = mlc_arena_mark(arena), nw;
+    mlc_result r;
+    memset(c, 0, sizeof *c);
+    if ((r = mlc__conv_check(in_ch, out_ch, p)) != MLC_OK) return r;
+    c->kind = mlc__conv_kind(in_ch, out_ch, p);
+    nw = mlc__conv_wfloats(in_ch, out_ch, p, c->kind);
+    c->w = (float *)mlc_arena_alloc(arena, nw * sizeof(float), 64);
+    if (has_bias) c->bias = (float *)mlc_arena_alloc(arena, (size_t)out_ch * sizeof(float), 64);
+    if (!c->w || (has_bias && !c->bias)) { mlc_arena_reset(arena, mark); memset(c, 0, sizeof *c); return MLC_ERR_NOMEM; }
+    memset(c->w, 0, nw * sizeof(float));
+    c->in_ch = in_ch; c->out_ch = out_ch; c->p = *p;
+    return MLC_OK;
+}
+
+/* Packs OIHW weights: from native floats (src_f) or from safetensors bytes
+   of a float dtype (src_b, dt). */
+static void mlc__conv_pack(mlc_conv2d *c, const float *src_f, const unsigned char *src_b, mlc_dtype dt) {
+    int cig = c->in_ch / c->p.groups, co, ci, i, j;
+    size_t idx = 0;
+    for (co = 0; co < c->out_ch; co++)
+        for (ci = 0; ci < cig; ci++)
+            for (i = 0; i < c->p.kernel_h; i++)
+                for (j = 0; j < c->p.kernel_w; j++, idx++)
+                    *mlc__conv_wptr(c, co, ci, i, j) = src_f ? src_f[idx] : mlc__elem_f32(src_b, dt, idx);
+}
+
+MLC_API mlc_result mlc_conv2d_init(mlc_conv2d *c, const float *weight_oihw, const float *bias,
+                                   int in_ch, int out_ch, const mlc_conv2d_params *p, mlc_arena *arena) {
+    mlc_result r;
+    if (!c || !weight_oihw || !p || !arena) return MLC_ERR_NULL;
+    if ((r = mlc__conv_alloc(c, in_ch, out_ch, p, bias != NULL, arena)) != MLC_OK) return r;
+    mlc__conv_pack(c, weight_oihw, NULL, MLC_F32);
+    if (bias) memcpy(c->bias, bias, (size_t)out_ch * sizeof(float));
+    return MLC_OK;
+}
+
+MLC_API mlc_result mlc_conv2d_load(mlc_conv2d *c, const mlc_safetensors *st, const char *prefix,
+                                   const mlc_conv2d_params *p, mlc_arena *arena) {
+    char name[256];
+    const mlc_st_tensor *w, *b;
+    size_t plen;
+    mlc_result r;
+    int i;
+    if (!c || !st || !prefix || !p || !arena) return MLC_ERR_NULL;
+    memset(c, 0, sizeof *c);
+    plen = strlen(prefix);
+    if (plen + 8 > sizeof name) return MLC_ERR_ARG;
+    memcpy(name, prefix, plen); memcpy(name + plen, ".weight", 8);
+    if (!(w = mlc_st_find(st, name))) return mlc__st_blame(st, name, MLC_ERR_NOT_FOUND);
+    if (p->groups < 1) return MLC_ERR_ARG;
+    if (w->rank != 4 || w->shape[0] <= 0 || w->shape[1] <= 0 ||
+        w->shape[2] != p->kernel_h || w->shape[3] != p->kernel_w) return mlc__st_blame(st, name, MLC_ERR_SHAPE);
+    if ((long long)w->shape[1] * p->groups > INT_MAX) return mlc__st_blame(st, name, MLC_ERR_SHAPE);
+    if (w->shape[0] % p->groups) return mlc__st_blame(st, name, MLC_ERR_SHAPE);
+    if (!mlc__is_float_dtype(w->dtype)) return mlc__st_blame(st, name, MLC_ERR_DTYPE);
+    memcpy(name + plen, ".bias", 6);
+    b = mlc_st_find(st, name);
+    if (b && !mlc__is_float_dtype(b->dtype)) return mlc__st_blame(st, name, MLC_ERR_DTYPE);
+    if (b && (b->rank != 1 || b->shape[0] != w->shape[0])) return mlc__st_blame(st, name, MLC_ERR_SHAPE);
+    if ((r = mlc__conv_alloc(c, w->shape[1] * p->groups, w->shape[0], p, b != NULL, arena)) != MLC_OK) return r;
+    mlc__conv_pack(c, NULL, w->data, w->dtype);
+    if (b) for (i = 0; i < w->shape[0]; i++) c->bias[i] = mlc__elem_f32(b->data, b->dtype, (size_t)i);
+    return MLC_OK;
+}
+
+/* One axis: out = (in + pads - d (k-1) - 1) / s + 1, >= 1. The padded
+   extent in + pads must be an int (then so is every index the kernels
+   compute); else 0. */
+static int mlc__conv_out1(int in, int k, int s, int d, int pb, int pa) {
+    long long span = (long long)in + pb + pa - ((long long)d * (k - 1) + 1);
+    if (in < 1 || span < 0 || (long long)in + pb + pa > INT_MAX) return 0;
+    span = span / s + 1;
+    return span > INT_MAX ? 0 : (int)span;
+}
+
+MLC_API mlc_result mlc_conv2d_out_size(const mlc_conv2d *c, int in_h, int in_w, int *out_h, int *out_w) {
+    const mlc_conv2d_params *p;
+    int oh, ow;
+    if (!c || !out_h || !out_w) return MLC_ERR_NULL;
+    p = &c->p;
+    *out_h = *out_w = 0;
+    if (c->kind == MLC_CONV2D_NONE || !c->w) return MLC_ERR_NULL;
+    oh = mlc__conv_out1(in_h, p->kernel_h, p->stride_h, p->dilation_h, p->pad_top, p->pad_bottom);
+    ow = mlc__conv_out1(in_w, p->kernel_w, p->stride_w, p->dilation_w, p->pad_left, p->pad_right);
+    if (oh < 1 || ow < 1) return MLC_ERR_SHAPE;
+    *out_h = oh; *out_w = ow;
+    return MLC_OK;
+}
+
+/* im2col rows of the general path for an OH x OW output. */
+static int mlc__conv_rows(int oh, int ow) {
+    long long px = (long long)oh * ow;
+    return px < MLC_CONV_ROWS ? (int)px : MLC_CONV_ROWS;
+}
+
+MLC_API size_t mlc_conv2d_scratch_bytes(const mlc_conv2d *c, int in_h, int in_w) {
+    int oh, ow;
+    size_t k;
+    if (!c || c->kind != MLC_CONV2D_GENERAL) return 0;
+    if (mlc_conv2d_out_size(c, in_h, in_w, &oh, &ow) != MLC_OK) return 0;
+    k = (size_t)c->p.kernel_h * (size_t)c->p.kernel_w * (size_t)(c->in_ch / c->p.groups);
+    return (size_t)mlc__conv_rows(oh, ow) * k * sizeof(float) + 64;
+}
+
+/* The checks forward and ref share; fills the sizes. */
+typedef struct mlc__conv_dims { int n, h, w, oh, ow; } mlc__conv_dims;
+static mlc_result mlc__conv_args(const mlc_conv2d *c, const mlc_tensor *y, const mlc_tensor *x, mlc_act act,
+                                 mlc__conv_dims *d) {
+    mlc_result r;
+    if (!c || !c->w || c->kind == MLC_CONV2D_NONE || !x || !y) return MLC_ERR_NULL;
+    if ((r = mlc__check_f32(x)) != MLC_OK || (r = mlc__check_f32(y)) != MLC_OK) return r;
+    if (x->rank != 4 || y->rank != 4) return MLC_ERR_SHAPE;
+    if (x->shape[3] != c->in_ch || y->shape[3] != c->out_ch || y->shape[0] != x->shape[0]) return MLC_ERR_SHAPE;
+    d->n = x->shape[0]; d->h = x->shape[1]; d->w = x->shape[2];
+    if ((r = mlc_conv2d_out_size(c, d->h, d->w, &d->oh, &d->ow)) != MLC_OK) return r;
+    if (y->shape[1] != d->oh || y->shape[2] != d->ow) return MLC_ERR_SHAPE;
+    if ((unsigned)act >= (unsigned)MLC_ACT_COUNT) return MLC_ERR_ARG;
+    if ((long long)d->n * d->oh * d->ow > INT_MAX || (long long)d->n * d->h * d->w > INT_MAX) return MLC_ERR_UNSUPPORTED;
+    return MLC_OK;
+}
+
+/* ---- depthwise ---------------------------------------------------------- */
+typedef struct mlc__dw_job {
+    const mlc_conv2d *c;
+    const float *x; float *y;
+    mlc__conv_dims d;
+    mlc_act act; float alpha;
+    int rows, tasks;          /* rows = N*OH, split evenly over tasks */
+} mlc__dw_job;
+
+/* nc floats (nc == MLC__VW: a full vector; the branch folds away). */
+MLC__INLINE mlc__vf mlc__ldn(const float *p, size_t nc) { return nc == MLC__VW ? mlc__vload(p) : mlc__vload_tail(p, nc); }
+MLC__INLINE void mlc__stn(float *p, mlc__vf v, size_t nc) { if (nc == MLC__VW) mlc__vstore(p, v); else mlc__vstore_tail(p, v, nc); }
+
+/* Channels [c0, c0+nc) of one output pixel: taps [i0,i1) x [j0,j1) are the
+   ones inside the image, so the loop has no checks. xp points at channel c0
+   of input pixel (ih0 + i0*dh, iw0 + j0*dw). */
+MLC__INLINE void mlc__dw_vec(const float *xp, const float *wp, const float *bias, float *yp, size_t nc,
+                             int ni, int nj, size_t xs_i, size_t xs_j, size_t ws_i, size_t ws_j,
+                             mlc_act act, float alpha) {
+    mlc__vf acc = bias ? mlc__ldn(bias, nc) : mlc__vset1(0.0f);
+    int i, j;
+    for (i = 0; i < ni; i++, xp += xs_i, wp += ws_i) {
+        const float *xq = xp, *wq = wp;
+        for (j = 0; j < nj; j++, xq += xs_j, wq += ws_j) acc = mlc__vfma(mlc__ldn(xq, nc), mlc__ldn(wq, nc), acc);
+    }
+    mlc__stn(yp, mlc__vact(acc, act, alpha), nc);
+}
+
+/* Four output pixels side by side, every tap of each inside the image:
+   a weight vector is loaded once for four FMAs (four independent chains).
+   xs_px is the input step between the pixels (stride_w * C), C the output
+   step. Called with constant ni = nj = 3 the loops unroll fully. */
+MLC__INLINE void mlc__dw_vec4(const float *xp, const float *wp, const float *bias, float *yp, size_t nc,
+                              int ni, int nj, size_t xs_i, size_t xs_j, size_t ws_i, size_t ws_j,
+                              size_t xs_px, size_t C, mlc_act act, float alpha) {
+    mlc__vf a0 = bias ? mlc__ldn(bias, nc) : mlc__vset1(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    int i, j;
+    for (i = 0; i < ni; i++, xp += xs_i, wp += ws_i) {
+        const float *xq = xp, *wq = wp;
+        for (j = 0; j < nj; j++, xq += xs_j, wq += ws_j) {
+            const mlc__vf wv = mlc__ldn(wq, nc);
+            a0 = mlc__vfma(mlc__ldn(xq, nc), wv, a0);
+            a1 = mlc__vfma(mlc__ldn(xq + xs_px, nc), wv, a1);
+            a2 = mlc__vfma(mlc__ldn(xq + 2 * xs_px, nc), wv, a2);
+            a3 = mlc__vfma(mlc__ldn(xq + 3 * xs_px, nc), wv, a3);
+        }
+    }
+    mlc__stn(yp, mlc__vact(a0, act, alpha), nc);
+    mlc__stn(yp + C, mlc__vact(a1, act, alpha), nc);
+    mlc__stn(yp + 2 * C, mlc__vact(a2, act, alpha), nc);
+    mlc__stn(yp + 3 * C, mlc__vact(a3, act, alpha), nc);
+}
+
+/* First and one-past-last tap index k in [0, kn) with 0 <= o + k*d < n. */
+static void mlc__tap_range(int o, int d, int kn, int n, int *k0, int *k1) {
+    int a = 0, b = kn;
+    if (o < 0) a = (int)MLC__MIN((long long)kn, ((long long)d - 1 - o) / d);
+    if (o + (long long)(kn - 1) * d >= n) b = o >= n ? 0 : (n - 1 - o) / d + 1;
+    if (b < a) b = a;
+    *k0 = a; *k1 = b;
+}
+
+/* Output rows [r0, r1) (row = (n, oh)). Per row: the taps rows inside the
+   image are [i0, i1); output columns [owa, owb) have all kw taps inside and
+   go four at a time through mlc__dw_vec4; the others (the border and the
+   last few) one at a time with their own tap column range. */
+static void mlc__dw_rows(const mlc__dw_job *jb, int r0, int r1) {
+    const mlc_conv2d *c = jb->c;
+    const mlc_conv2d_params *p = &c->p;
+    const int C = c->in_ch, kh = p->kernel_h, kw = p->kernel_w, OW = jb->d.ow;
+    const size_t xs_j = (size_t)p->dilation_w * (size_t)C, xs_i = (size_t)p->dilation_h * (size_t)jb->d.w * (size_t)C;
+    const size_t ws_i = (size_t)kw * (size_t)C, xs_px = (size_t)p->stride_w * (size_t)C;
+    const long long last = (long long)jb->d.w - 1 - (long long)(kw - 1) * p->dilation_w + p->pad_left;
+    const int owa = (p->pad_left + p->stride_w - 1) / p->stride_w;
+    const int owb = last < 0 ? owa : (int)MLC__MAX((long long)owa, MLC__MIN((long long)OW, last / p->stride_w + 1));
+    const float *bias = c->bias;
+    int r, ow;
+    for (r = r0; r < r1; r++) {
+        int n = r / jb->d.oh, oh = r % jb->d.oh, ih0 = oh * p->stride_h - p->pad_top, i0, i1;
+        float *yrow = jb->y + (size_t)r * (size_t)OW * (size_t)C;
+        const float *xrow;   /* input row of tap i0, at column 0 */
+        mlc__tap_range(ih0, p->dilation_h, kh, jb->d.h, &i0, &i1);
+        xrow = i1 > i0 ? jb->x + ((size_t)n * (size_t)jb->d.h + (size_t)(ih0 + i0 * p->dilation_h)) * (size_t)jb->d.w * (size_t)C
+                       : jb->x;
+        for (ow = 0; ow < OW;) {
+            int iw0 = ow * p->stride_w - p->pad_left, j0, j1, ni = i1 - i0, nj;
+            const float *xp = jb->x, *wp = c->w;   /* no taps: the bias alone */
+            float *yp = yrow + (size_t)ow * (size_t)C;
+            size_t c0 = 0;
+            if (ni > 0 && ow >= owa && ow + 4 <= owb) {
+                xp = xrow + (size_t)iw0 * (size_t)C;
+                wp = c->w + (size_t)i0 * ws_i;
+                if (kh == 3 && kw == 3 && ni == 3) {
+                    for (; c0 + MLC__VW <= (size_t)C; c0 += MLC__VW)
+                        mlc__dw_vec4(xp + c0, wp + c0, bias ? bias + c0 : NULL, yp + c0, MLC__VW, 3, 3, xs_i, xs_j,
+                                     ws_i, (size_t)C, xs_px, (size_t)C, jb->act, jb->alpha);
+                    if (c0 < (size_t)C)
+                        mlc__dw_vec4(xp + c0, wp + c0, bias ? bias + c0 : NULL, yp + c0, (size_t)C - c0, 3, 3, xs_i,
+                                     xs_j, ws_i, (size_t)C, xs_px, (size_t)C, jb->act, jb->alpha);
+                } else {
+                    for (; c0 + MLC__VW <= (size_t)C; c0 += MLC__VW)
+                        mlc__dw_vec4(xp + c0, wp + c0, bias ? bias + c0 : NULL, yp + c0, MLC__VW, ni, kw, xs_i, xs_j,
+                                     ws_i, (size_t)C, xs_px, (size_t)C, jb->act, jb->alpha);
+                    if (c0 < (size_t)C)
+                        mlc__dw_vec4(xp + c0, wp + c0, bias ? bias + c0 : NULL, yp + c0, (size_t)C - c0, ni, kw, xs_i,
+                                     xs_j, ws_i, (size_t)C, xs_px, (size_t)C, jb->act, jb->alpha);
+                }
+                ow += 4;
+                continue;
+            }
+            mlc__tap_range(iw0, p->dilation_w, kw, jb->d.w, &j0, &j1);
+            nj = j1 - j0;
+            if (ni > 0 && nj > 0) {
+                xp = xrow + (size_t)(iw0 + j0 * p->dilation_w) * (size_t)C;
+                wp = c->w + (size_t)i0 * ws_i + (size_t)j0 * (size_t)C;
+            } else {
+                ni = nj = 0;
+            }
+            for (; c0 + MLC__VW <= (size_t)C; c0 += MLC__VW)
+                mlc__dw_vec(xp + c0, wp + c0, bias ? bias + c0 : NULL, yp + c0, MLC__VW, ni, nj,
+                            xs_i, xs_j, ws_i, (size_t)C, jb->act, jb->alpha);
+            if (c0 < (size_t)C)
+                mlc__dw_vec(xp + c0, wp + c0, bias ? bias + c0 : NULL, yp + c0, (size_t)C - c0, ni,
+                            nj, xs_i, xs_j, ws_i, (size_t)C, jb->act, jb->alpha);
+            ow++;
+        }
+    }
+}
+
+static void mlc__dw_task(void *arg, int t) {
+    const mlc__dw_job *jb = (const mlc__dw_job *)arg;
+    int r0 = (int)((long long)jb->rows * t / jb->tasks), r1 = (int)((long long)jb->rows * (t + 1) / jb->tasks);
+    mlc__dw_rows(jb, r0, r1);
+}
+
+/* ---- direct: groups 1, few input channels --------------------------------
+   An RGB stem has K = kh*kw*3 taps per output, too few for im2col + GEMM
+   to pay for the copy. Instead: eight output pixels of a row by one vector
+   of output channels, straight from x; per tap one weight vector (from the
+   GEMM panel layout: tap kk of column o at w + (o/NR) NR K + kk NR + o%NR)
+   feeds eight FMAs. Pixels whose taps leave the image go one at a time
+   with their own tap range. */
+MLC__INLINE void mlc__direct_vec8(const float *xp, const float *wp, const float *bias, float *yp, size_t nc,
+                                  int ni, int kw, int cin, size_t xs_i, size_t xs_j, size_t xs_px, size_t C,
+                                  mlc_act act, float alpha) {
+    mlc__vf a0 = bias ? mlc__ldn(bias, nc) : mlc__vset1(0.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    int i, j, ci;
+    for (i = 0; i < ni; i++, xp += xs_i) {
+        const float *xq = xp;
+        for (j = 0; j < kw; j++, xq += xs_j)
+            for (ci = 0; ci < cin; ci++, wp += MLC__NR) {
+                const mlc__vf wv = mlc__ldn(wp, nc);
+                const float *xc = xq + ci;
+                a0 = mlc__vfma(mlc__vset1(xc[0]), wv, a0);
+                a1 = mlc__vfma(mlc__vset1(xc[xs_px]), wv, a1);
+                a2 = mlc__vfma(mlc__vset1(xc[2 * xs_px]), wv, a2);
+                a3 = mlc__vfma(mlc__vset1(xc[3 * xs_px]), wv, a3);
+                a4 = mlc__vfma(mlc__vset1(xc[4 * xs_px]), wv, a4);
+                a5 = mlc__vfma(mlc__vset1(xc[5 * xs_px]), wv, a5);
+                a6 = mlc__vfma(mlc__vset1(xc[6 * xs_px]), wv, a6);
+                a7 = mlc__vfma(mlc__vset1(xc[7 * xs_px]), wv, a7);
+            }
+    }
+    mlc__stn(yp, mlc__vact(a0, act, alpha), nc);
+    mlc__stn(yp + C, mlc__vact(a1, act, alpha), nc);
+    mlc__stn(yp + 2 * C, mlc__vact(a2, act, alpha), nc);
+    mlc__stn(yp + 3 * C, mlc__vact(a3, act, alpha), nc);
+    mlc__stn(yp + 4 * C, mlc__vact(a4, act, alpha), nc);
+    mlc__stn(yp + 5 * C, mlc__vact(a5, act, alpha), nc);
+    mlc__stn(yp + 6 * C, mlc__vact(a6, act, alpha), nc);
+    mlc__stn(yp + 7 * C, mlc__vact(a7, act, alpha), nc);
+}
+
+/* The same over two full vectors of output channels (a whole GEMM panel):
+   two weight loads and eight broadcasts feed sixteen FMAs. */
+MLC__INLINE void mlc__direct_vec8x2(const float *xp, const float *wp, const float *bias, float *yp,
+                                    int ni, int kw, int cin, size_t xs_i, size_t xs_j, size_t xs_px, size_t C,
+                                    mlc_act act, float alpha) {
+    mlc__vf a0 = bias ? mlc__vload(bias) : mlc__vset1(0.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    mlc__vf b0 = bias ? mlc__vload(bias + MLC__VW) : mlc__vset1(0.0f), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0;
+    int i, j, ci;
+    for (i = 0; i < ni; i++, xp += xs_i) {
+        const float *xq = xp;
+        for (j = 0; j < kw; j++, xq += xs_j)
+            for (ci = 0; ci < cin; ci++, wp += MLC__NR) {
+                const mlc__vf wv = mlc__vload(wp), wu = mlc__vload(wp + MLC__VW);
+                const float *xc = xq + ci;
+                mlc__vf t;
+                t = mlc__vset1(xc[0]);         a0 = mlc__vfma(t, wv, a0); b0 = mlc__vfma(t, wu, b0);
+                t = mlc__vset1(xc[xs_px]);     a1 = mlc__vfma(t, wv, a1); b1 = mlc__vfma(t, wu, b1);
+                t = mlc__vset1(xc[2 * xs_px]); a2 = mlc__vfma(t, wv, a2); b2 = mlc__vfma(t, wu, b2);
+                t = mlc__vset1(xc[3 * xs_px]); a3 = mlc__vfma(t, wv, a3); b3 = mlc__vfma(t, wu, b3);
+                t = mlc__vset1(xc[4 * xs_px]); a4 = mlc__vfma(t, wv, a4); b4 = mlc__vfma(t, wu, b4);
+                t = mlc__vset1(xc[5 * xs_px]); a5 = mlc__vfma(t, wv, a5); b5 = mlc__vfma(t, wu, b5);
+                t = mlc__vset1(xc[6 * xs_px]); a6 = mlc__vfma(t, wv, a6); b6 = mlc__vfma(t, wu, b6);
+                t = mlc__vset1(xc[7 * xs_px]); a7 = mlc__vfma(t, wv, a7); b7 = mlc__vfma(t, wu, b7);
+            }
+    }
+#define MLC__ST2(k, a, b) mlc__vstore(yp + (k) * C, mlc__vact(a, act, alpha)); \
+                          mlc__vstore(yp + (k) * C + MLC__VW, mlc__vact(b, act, alpha))
+    MLC__ST2(0, a0, b0); MLC__ST2(1, a1, b1); MLC__ST2(2, a2, b2); MLC__ST2(3, a3, b3);
+    MLC__ST2(4, a4, b4); MLC__ST2(5, a5, b5); MLC__ST2(6, a6, b6); MLC__ST2(7, a7, b7);
+#undef MLC__ST2
+}
+
+/* One pixel, taps [i0,i1) x [j0,j1) inside the image; wp at tap (i0, 0, 0). */
+MLC__INLINE void mlc__direct_vec1(const float *xp, const float *wp, const float *bias, float *yp, size_t nc,
+                                  int ni, int j0, int j1, int kw, int cin, size_t xs_i, size_t xs_j,
+                                  mlc_act act, float alpha) {
+    mlc__vf acc = bias ? mlc__ldn(bias, nc) : mlc__vset1(0.0f);
+    int i, j, ci;
+    for (i = 0; i < ni; i++, xp += xs_i, wp += (size_t)kw * (size_t)cin * MLC__NR) {
+        const float *xq = xp;
+        for (j = j0; j < j1; j++, xq += xs_j)
+            for (ci = 0; ci < cin; ci++)
+                acc = mlc__vfma(mlc__vset1(xq[ci]), mlc__ldn(wp + ((size_t)j * (size_t)cin + (size_t)ci) * MLC__NR, nc), acc);
+    }
+    mlc__stn(yp, mlc__vact(acc, act, alpha), nc);
+}
+
+static void mlc__direct_rows(const mlc__dw_job *jb, int r0, int r1) {
+    const mlc_conv2d *c = jb->c;
+    const mlc_conv2d_params *p = &c->p;
+    const int cin = c->in_ch, C = c->out_ch, kh = p->kernel_h, kw = p->kernel_w, OW = jb->d.ow;
+    const size_t K = (size_t)kh * (size_t)kw * (size_t)cin;
+    const size_t xs_j = (size_t)p->dilation_w * (size_t)cin, xs_i = (size_t)p->dilation_h * (size_t)jb->d.w * (size_t)cin;
+    const size_t xs_px = (size_t)p->stride_w * (size_t)cin;
+    const long long last = (long long)jb->d.w - 1 - (long long)(kw - 1) * p->dilation_w + p->pad_left;
+    const int owa = (p->pad_left + p->stride_w - 1) / p->stride_w;
+    const int owb = last < 0 ? owa : (int)MLC__MAX((long long)owa, MLC__MIN((long long)OW, last / p->stride_w + 1));
+    int r, ow, c0, pair = 0;
+    for (r = r0; r < r1; r++) {
+        int n = r / jb->d.oh, oh = r % jb->d.oh, ih0 = oh * p->stride_h - p->pad_top, i0, i1, ni;
+        float *yrow = jb->y + (size_t)r * (size_t)OW * (size_t)C;
+        const float *xrow;   /* input row of tap i0, at column 0 */
+        mlc__tap_range(ih0, p->dilation_h, kh, jb->d.h, &i0, &i1);
+        ni = i1 - i0;
+        xrow = ni > 0 ? jb->x + ((size_t)n * (size_t)jb->d.h + (size_t)(ih0 + i0 * p->dilation_h)) * (size_t)jb->d.w * (size_t)cin
+                      : jb->x;
+        for (c0 = 0; c0 < C; c0 += pair ? MLC__NR : MLC__VW) {
+            size_t nc = (size_t)MLC__MIN(MLC__VW, C - c0);
+            int v, nv;
+            pair = c0 % MLC__NR == 0 && C - c0 >= MLC__NR;   /* a whole panel: two vectors at once */
+            nv = pair ? 2 : 1;
+            const float *wcol = c->w + (size_t)(c0 / MLC__NR) * MLC__NR * K + (size_t)(c0 % MLC__NR);
+            const float *wrow = wcol + (size_t)i0 * (size_t)kw * (size_t)cin * MLC__NR;
+            const float *bias = c->bias ? c->bias + c0 : NULL;
+            for (ow = 0; ow < OW;) {
+                int iw0 = ow * p->stride_w - p->pad_left, j0, j1;
+                float *yp = yrow + (size_t)ow * (size_t)C + (size_t)c0;
+                if (ni > 0 && ow >= owa && ow + 8 <= owb) {
+                    const float *xp = xrow + (size_t)iw0 * (size_t)cin;
+                    if (pair && ni == 3 && kw == 3 && cin == 3)   /* the common stem, unrolled */
+                        mlc__direct_vec8x2(xp, wrow, bias, yp, 3, 3, 3, xs_i, xs_j, xs_px, (size_t)C, jb->act, jb->alpha);
+                    else if (pair)
+                        mlc__direct_vec8x2(xp, wrow, bias, yp, ni, kw, cin, xs_i, xs_j, xs_px, (size_t)C, jb->act, jb->alpha);
+                    else if (nc == MLC__VW)
+                        mlc__direct_vec8(xp, wrow, bias, yp, MLC__VW, ni, kw, cin, xs_i, xs_j, xs_px, (size_t)C, jb->act, jb->alpha);
+                    else
+                        mlc__direct_vec8(xp, wrow, bias, yp, nc, ni, kw, cin, xs_i, xs_j, xs_px, (size_t)C, jb->act, jb->alpha);
+                    ow += 8;
+                    continue;
+                }
+                mlc__tap_range(iw0, p->dilation_w, kw, jb->d.w, &j0, &j1);
+                for (v = 0; v < nv; v++) {
+                    const float *bv = bias ? bias + v * MLC__VW : NULL;
+                    if (ni <= 0 || j1 <= j0)
+                        mlc__direct_vec1(jb->x, wrow + v * MLC__VW, bv, yp + v * MLC__VW, nc, 0, 0, 0, kw, cin, xs_i, xs_j,
+                                         jb->act, jb->alpha);
+                    else
+                        mlc__direct_vec1(xrow + (size_t)(iw0 + j0 * p->dilation_w) * (size_t)cin, wrow + v * MLC__VW, bv,
+                                         yp + v * MLC__VW, nc, ni, j0, j1, kw, cin, xs_i, xs_j, jb->act, jb->alpha);
+                }
+                ow++;
+            }
+        }
+    }
+}
+
+static void mlc__direct_task(void *arg, int t) {
+    const mlc__dw_job *jb = (const mlc__dw_job *)arg;
+    int r0 = (int)((long long)jb->rows * t / jb->tasks), r1 = (int)((long long)jb->rows * (t + 1) / jb->tasks);
+    mlc__direct_rows(jb, r0, r1);
+}
+
+/* ---- general: im2col + GEMM -------------------------------------------- */
+/* dst[0..n) = src[0..n): im2col copies are a few floats long (3 for an RGB
+   stem), too short for a memcpy call to pay off. */
+MLC__INLINE void mlc__copy_f32(float *dst, const float *src, size_t n) {
+    size_t i = 0;
+    for (; i + MLC__VW <= n; i += MLC__VW) mlc__vstore(dst + i, mlc__vload(src + i));
+    if (i < n) mlc__vstore_tail(dst + i, mlc__vload_tail(src + i, n - i), n - i);
+}
+
+/* Rows [r0, r0+nr) of group g's im2col matrix (row = output pixel over the
+   batch, columns (kh, kw, ci)); taps in the padding are zeros. */
+static void mlc__im2col(float *col, const float *x, const mlc_conv2d *c, const mlc__conv_dims *d, int r0, int nr,
+                        int g) {
+    const mlc_conv2d_params *p = &c->p;
+    const int cig = c->in_ch / p->groups;
+    const size_t cb = (size_t)cig * sizeof(float), px = (size_t)d->oh * (size_t)d->ow;
+    int rr, i, j;
+    for (rr = 0; rr < nr; rr++) {
+        size_t r = (size_t)(r0 + rr), n = r / px, rem = r % px;
+        int oh = (int)(rem / (size_t)d->ow), ow = (int)(rem % (size_t)d->ow);
+        int ih0 = oh * p->stride_h - p->pad_top, iw0 = ow * p->stride_w - p->pad_left;
+        const int wide = cig == c->in_ch && p->dilation_w == 1 && iw0 >= 0 && iw0 + p->kernel_w <= d->w;
+        for (i = 0; i < p->kernel_h; i++) {
+            int ih = ih0 + i * p->dilation_h;
+            if (ih < 0 || ih >= d->h) { memset(col, 0, cb * (size_t)p->kernel_w); col += (size_t)cig * (size_t)p->kernel_w; continue; }
+            if (wide) {   /* groups 1, the kw taps side by side inside the row: one copy */
+                mlc__copy_f32(col, x + ((n * (size_t)d->h + (size_t)ih) * (size_t)d->w + (size_t)iw0) * (size_t)c->in_ch,
+                              (size_t)cig * (size_t)p->kernel_w);
+                col += (size_t)cig * (size_t)p->kernel_w;
+                continue;
+            }
+            for (j = 0; j < p->kernel_w; j++, col += cig) {
+                int iw = iw0 + j * p->dilation_w;
+                if (iw < 0 || iw >= d->w) memset(col, 0, cb);
+                else mlc__copy_f32(col, x + ((n * (size_t)d->h + (size_t)ih) * (size_t)d->w + (size_t)iw) * (size_t)c->in_ch
+                                          + (size_t)g * (size_t)cig, (size_t)cig);
+            }
+        }
+    }
+}
+
+/* im2col of one row block split over parallel_for tasks. */
+typedef struct mlc__im2col_job {
+    float *col; const float *x; const mlc_conv2d *c; const mlc__conv_dims *d;
+    int r0, nr, g, k, tasks;
+} mlc__im2col_job;
+static void mlc__im2col_task(void *arg, int t) {
+    const mlc__im2col_job *j = (const mlc__im2col_job *)arg;
+    int a = (int)((long long)j->nr * t / j->tasks), b = (int)((long long)j->nr * (t + 1) / j->tasks);
+    if (b > a) mlc__im2col(j->col + (size_t)a * (size_t)j->k, j->x, j->c, j->d, j->r0 + a, b - a, j->g);
+}
+
+MLC_API mlc_result mlc_conv2d_forward(const mlc_conv2d *c, const mlc_ctx *ctx, mlc_tensor *y, const mlc_tensor *x,
+                                      mlc_act act, float alpha, mlc_arena *scratch) {
+    mlc__conv_dims d;
+    mlc_result r = mlc__conv_args(c, y, x, act, &d);
+    const float *xd;
+    float *yd;
+    int groups, cig, cog, k, g, m;
+    size_t gstride;
+    if (r != MLC_OK) return r;
+    xd = (const float *)x->data; yd = (float *)y->data;
+    groups = c->p.groups; cig = c->in_ch / groups; cog = c->out_ch / groups;
+    k = c->p.kernel_h * c->p.kernel_w * cig;
+    gstride = mlc_gemm_packed_b_floats(cog, k);
+    m = d.n * d.oh * d.ow;
+
+    if (c->kind == MLC_CONV2D_DEPTHWISE || c->kind == MLC_CONV2D_DIRECT) {
+        mlc__dw_job jb;
+        int dw = c->kind == MLC_CONV2D_DEPTHWISE;
+        jb.c = c; jb.x = xd; jb.y = yd; jb.d = d; jb.act = act; jb.alpha = alpha;
+        jb.rows = d.n * d.oh; jb.tasks = 1;
+        if (ctx && ctx->parallel_for && ctx->n_threads > 1 &&
+            (double)m * c->out_ch * k >= 5e5) {
+            jb.tasks = MLC__MIN(jb.rows, ctx->n_threads);
+            ctx->parallel_for(ctx->user, dw ? mlc__dw_task : mlc__direct_task, &jb, jb.tasks);
+        } else if (dw) {
+            mlc__dw_rows(&jb, 0, jb.rows);
+        } else {
+            mlc__direct_rows(&jb, 0, jb.rows);
+        }
+        return MLC_OK;
+    }
+    if (c->kind == MLC_CONV2D_POINTWISE) {   /* x is already the im2col matrix */
+        for (g = 0; g < groups && r == MLC_OK; g++)
+            r = mlc_gemm_packed_f32(ctx, m, cog, cig, xd + (size_t)g * (size_t)cig, c->in_ch,
+                                    c->w + (size_t)g * gstride, c->bias ? c->bias + (size_t)g * (size_t)cog : NULL,
+                                    yd + (size_t)g * (size_t)cog, c->out_ch, act, alpha);
+        return r;
+    }
+    {
+        int rows = mlc__conv_rows(d.oh, d.ow), r0;
+        size_t mark;
+        float *col;
+        if (!scratch) return MLC_ERR_NULL;
+        mark = mlc_arena_mark(scratch);
+        col = (float *)mlc_arena_alloc(scratch, (size_t)rows * (size_t)k * sizeof(float), 64);
+        if (!col) return MLC_ERR_NOMEM;
+        for (r0 = 0; r0 < m && r == MLC_OK; r0 += rows) {
+            int nr = MLC__MIN(rows, m - r0);
+            for (g = 0; g < groups && r == MLC_OK; g++) {
+                if (ctx && ctx->parallel_for && ctx->n_threads > 1 && (double)nr * k >= 8192.0) {
+                    mlc__im2col_job jb;
+                    jb.col = col; jb.x = xd; jb.c = c; jb.d = &d; jb.r0 = r0; jb.nr = nr; jb.g = g; jb.k = k;
+                    jb.tasks = MLC__MIN(nr, ctx->n_threads);
+                    ctx->parallel_for(ctx->user, mlc__im2col_task, &jb, jb.tasks);
+                } else {
+                    mlc__im2col(col, xd, c, &d, r0, nr, g);
+                }
+                r = mlc_gemm_packed_f32(ctx, nr, cog, k, col, k, c->w + (size_t)g * gstride,
+                                        c->bias ? c->bias + (size_t)g * (size_t)cog : NULL,
+                                        yd + (size_t)r0 * (size_t)c->out_ch + (size_t)g * (size_t)cog, c->out_ch,
+                                        act, alpha);
+            }
+        }
+        mlc_arena_reset(scratch, mark);
+        return r;
+    }
+}
+
+MLC_API mlc_result mlc_conv2d_ref(const mlc_conv2d *c, mlc_tensor *y, const mlc_tensor *x, mlc_act act, float alpha) {
+    mlc__conv_dims d;
+    mlc_result r = mlc__conv_args(c, y, x, act, &d);
+    const mlc_conv2d_params *p;
+    const float *xd;
+    float *yd;
+    int n, oh, ow, co, i, j, ci, cig, cog;
+    if (r != MLC_OK) return r;
+    p = &c->p;
+    xd = (const float *)x->data; yd = (float *)y->data;
+    cig = c->in_ch / p->groups; cog = c->out_ch / p->groups;
+    for (n = 0; n < d.n; n++) for (oh = 0; oh < d.oh; oh++) for (ow = 0; ow < d.ow; ow++)
+    for (co = 0; co < c->out_ch; co++) {
+        float s = c->bias ? c->bias[co] : 0.0f;
+        int g = co / cog;
+        for (i = 0; i < p->kernel_h; i++) {
+            int ih = oh * p->stride_h - p->pad_top + i * p->dilation_h;
+            if (ih < 0 || ih >= d.h) continue;
+            for (j = 0; j < p->kernel_w; j++) {
+                int iw = ow * p->stride_w - p->pad_left + j * p->dilation_w;
+                const float *xp;
+                if (iw < 0 || iw >= d.w) continue;
+                xp = xd + (((size_t)n * (size_t)d.h + (size_t)ih) * (size_t)d.w + (size_t)iw) * (size_t)c->in_ch
+                        + (size_t)g * (size_t)cig;
+                for (ci = 0; ci < cig; ci++) s += xp[ci] * *mlc__conv_wptr(c, co, ci, i, j);
+            }
+        }
+        yd[(((size_t)n * (size_t)d.oh + (size_t)oh) * (size_t)d.ow + (size_t)ow) * (size_t)c->out_ch + (size_t)co] =
+            mlc__act_ref1(s, act, alpha);
+    }
+    return MLC_OK;
+}
+
+/* The four BatchNorm2d vectors of one layer, checked to be [n] floats. */
+static mlc_result mlc__bn_find(const mlc_safetensors *st, const char *prefix, int n, const mlc_st_tensor *t[4]) {
+    static const char *const part[4] = { "weight", "bias", "running_mean", "running_var" };
+    char name[256];
+    size_t plen = strlen(prefix);
+    int i;
+    if (plen + 14 > sizeof name) return MLC_ERR_ARG;
+    for (i = 0; i < 4; i++) {
+        memcpy(name, prefix, plen); name[plen] = '.';
+        memcpy(name + plen + 1, part[i], strlen(part[i]) + 1);
+        if (!(t[i] = mlc_st_find(st, name))) return mlc__st_blame(st, name, MLC_ERR_NOT_FOUND);
+        if (t[i]->rank != 1 || t[i]->shape[0] != n) return mlc__st_blame(st, name, MLC_ERR_SHAPE);
+        if (!mlc__is_float_dtype(t[i]->dtype)) return mlc__st_blame(st, name, MLC_ERR_DTYPE);
+    }
+    return MLC_OK;
+}
+
+MLC_API mlc_result mlc_conv2d_load_bn(mlc_conv2d *c, const mlc_safetensors *st, const char *conv_prefix,
+                                      const char *bn_prefix, float eps, const mlc_conv2d_params *p,
+                                      mlc_arena *arena) {
+    const mlc_st_tensor *bn[4];
+    size_t mark;
+    mlc_result r;
+    int co, ci, i, j, cig;
+    if (!c || !st || !conv_prefix || !bn_prefix || !p || !arena) return MLC_ERR_NULL;
+    if (!(eps >= 0.0f)) return MLC_ERR_ARG;
+    mark = mlc_arena_mark(arena);
+    if ((r = mlc_conv2d_load(c, st, conv_prefix, p, arena)) != MLC_OK) return r;
+    if ((r = mlc__bn_find(st, bn_prefix, c->out_ch, bn)) != MLC_OK) goto fail;
+    if (!c->bias) {
+        if (!(c->bias = (float *)mlc_arena_alloc(arena, (size_t)c->out_ch * sizeof(float), 64))) { r = MLC_ERR_NOMEM; goto fail; }
+        for (co = 0; co < c->out_ch; co++) c->bias[co] = 0.0f;
+    }
+    cig = c->in_ch / c->p.groups;
+    for (co = 0; co < c->out_ch; co++) {
+        float gamma = mlc__elem_f32(bn[0]->data, bn[0]->dtype, (size_t)co);
+        float beta  = mlc__elem_f32(bn[1]->data, bn[1]->dtype, (size_t)co);
+        float mean  = mlc__elem_f32(bn[2]->data, bn[2]->dtype, (size_t)co);
+        float var   = mlc__elem_f32(bn[3]->data, bn[3]->dtype, (size_t)co);
+        float s;
+        if (!(var + eps > 0.0f)) { r = MLC_ERR_FORMAT; goto fail; }   /* negative variance */
+        s = gamma / MLC_SQRTF(var + eps);
+        for (ci = 0; ci < cig; ci++)
+            for (i = 0; i < c->p.kernel_h; i++)
+                for (j = 0; j < c->p.kernel_w; j++) *mlc__conv_wptr(c, co, ci, i, j) *= s;
+        c->bias[co] = (c->bias[co] - mean) * s + beta;
+    }
+    return MLC_OK;
+fail:
+    mlc_arena_reset(arena, mark);
+    memset(c, 0, sizeof *c);
+    return r;
+}
+
+// >>pool -----------------------------------------------------------------
+/* NHWC pooling, upsampling and channel ops. Vectors run across channels (the
+   contiguous axis): one output pixel at a time, MLC__VW channels at a time,
+   the last partial vector masked. Sums are taken in the same order as the
+   references (window rows, then columns; no fma), so the vector averages
+   equal the references bit for bit; only bilinear upsampling (whose vector
+   form may be contracted differently) differs, by a few ulps. */
+
+MLC_API mlc_pool2d mlc_pool2d_make(int kernel, int stride, int padding) {
+    mlc_pool2d p;
+    p.kernel_h = p.kernel_w = kernel;
+    p.stride_h = p.stride_w = stride;
+    p.pad_h = p.pad_w = padding;
+    p.dilation_h = p.dilation_w = 1;
+    p.ceil_mode = 0;
+    p.count_include_pad = 1;
+    return p;
+}
+
+/* One dimension of PyTorch's pooling_output_shape (with its ceil_mode rule
+   that the last window must start inside the input or the left padding). */
+static mlc_result mlc__pool_dim(int in, int k, int s, int pad, int d, int ceil_mode, int *out) {
+    long long num = (long long)in + 2LL * pad - (long long)d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0), o;
+    o = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;         /* floor division */
+    if (ceil_mode && o >= 1 && (o - 1) * s >= (long long)in + pad) o--;
+    if (o < 1 || o > INT_MAX) return MLC_ERR_SHAPE;
+    *out = (int)o;
+    return MLC_OK;
+}
+
+/* Resolved window: defaults applied, parameters checked. */
+typedef struct { int kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode, incl; } mlc__win;
+
+static mlc_result mlc__pool_params(const mlc_pool2d *p, int max_pool, mlc__win *w) {
+    if (!p) return MLC_ERR_NULL;
+    w->kh = p->kernel_h; w->kw = p->kernel_w;
+    w->sh = p->stride_h ? p->stride_h : p->kernel_h;
+    w->sw = p->stride_w ? p->stride_w : p->kernel_w;
+    w->ph = p->pad_h; w->pw = p->pad_w;
+    w->dh = p->dilation_h ? p->dilation_h : 1;
+    w->dw = p->dilation_w ? p->dilation_w : 1;
+    w->ceil_mode = p->ceil_mode != 0;
+    w->incl = p->count_include_pad != 0;
+    if (w->kh < 1 || w->kw < 1 || w->sh < 1 || w->sw < 1 || w->ph < 0 || w->pw < 0 ||
+        w->ph > w->kh / 2 || w->pw > w->kw / 2 || w->dh < 1 || w->dw < 1) return MLC_ERR_ARG;
+    if (!max_pool && (w->dh != 1 || w->dw != 1)) return MLC_ERR_ARG;
+    return MLC_OK;
+}
+
+MLC_API mlc_result mlc_pool2d_out_size(const mlc_pool2d *p, int max_pool, int h, int w,
+                                       int *out_h, int *out_w) {
+    mlc__win win;
+    mlc_result r;
+    int oh, ow;
+    if (!out_h || !out_w) return MLC_ERR_NULL;
+    if ((r = mlc__pool_params(p, max_pool, &win)) != MLC_OK) return r;
+    if (h < 1 || w < 1) return MLC_ERR_SHAPE;
+    if ((r = mlc__pool_dim(h, win.kh, win.sh, win.ph, win.dh, win.ceil_mode, &oh)) != MLC_OK ||
+        (r = mlc__pool_dim(w, win.kw, win.sw, win.pw, win.dw, win.ceil_mode, &ow)) != MLC_OK) return r;
+    *out_h = oh; *out_w = ow;
+    return MLC_OK;
+}
+
+/* x and y float32 rank 4 (y may also be checked against a shape). */
+static mlc_result mlc__check_nhwc(const mlc_tensor *y, const mlc_tensor *x) {
+    mlc_result r;
+    if ((r = mlc__check_f32(x)) != MLC_OK || (r = mlc__check_f32(y)) != MLC_OK) return r;
+    return (x->rank == 4 && y->rank == 4) ? MLC_OK : MLC_ERR_SHAPE;
+}
+static int mlc__is_shape4(const mlc_tensor *t, long long n, long long h, long long w, long long c) {
+    return t->rank == 4 && t->shape[0] == n && t->shape[1] == h && t->shape[2] == w && t->shape[3] == c;
+}
+
+static mlc_result mlc__pool_setup(const mlc_pool2d *p, int max_pool, mlc_tensor *y, const mlc_tensor *x,
+                                  mlc__win *w) {
+    mlc_result r;
+    int oh, ow;
+    if ((r = mlc__check_nhwc(y, x)) != MLC_OK) return r;
+    if ((r = mlc__pool_params(p, max_pool, w)) != MLC_OK) return r;
+    if ((r = mlc_pool2d_out_size(p, max_pool, x->shape[1], x->shape[2], &oh, &ow)) != MLC_OK) return r;
+    return mlc__is_shape4(y, x->shape[0], oh, ow, x->shape[3]) ? MLC_OK : MLC_ERR_SHAPE;
+}
+
+/* Taps t in [*t0, *t1) of a window starting at s0 (dilation d, k taps) that
+   land inside [0, n). */
+static void mlc__taps(long long s0, int k, int d, int n, int *t0, int *t1) {
+    long long a = s0 >= 0 ? 0 : (-s0 + d - 1) / d;
+    long long b = s0 >= n ? 0 : ((long long)n - s0 + d - 1) / d;
+    *t0 = (int)MLC__MIN(a, (long long)k); *t1 = (int)MLC__MIN(b, (long long)k);
+}
+
+/* ---- max pooling ---------------------------------------------------------- */
+/* NaN propagates as in PyTorch (val > max || isnan(val)): vmax returns its
+   second operand when either is NaN (x86, scalar) or NaN (NEON), so a NaN
+   input is taken, and a NaN maximum is kept by the select. */
+MLC_API mlc_result mlc_max_pool2d(const mlc_pool2d *p, mlc_tensor *y, const mlc_tensor *x) {
+    mlc__win w;
+    mlc_result r;
+    int n, oh, ow, N, H, W, OH, OW;
+    size_t C, c;
+    if ((r = mlc__pool_setup(p, 1, y, x, &w)) != MLC_OK) return r;
+    N = x->shape[0]; H = x->shape[1]; W = x->shape[2]; C = (size_t)x->shape[3];
+    OH = y->shape[1]; OW = y->shape[2];
+    for (n = 0; n < N; n++) for (oh = 0; oh < OH; oh++) for (ow = 0; ow < OW; ow++) {
+        const float *xn = (const float *)x->data + (size_t)n * H * W * C;
+        float *yp = (float *)y->data + (((size_t)n * OH + oh) * OW + ow) * C;
+        long long h0 = (long long)oh * w.sh - w.ph, w0 = (long long)ow * w.sw - w.pw;
+        int i0, i1, j0, j1, i, j;
+        mlc__taps(h0, w.kh, w.dh, H, &i0, &i1);
+        mlc__taps(w0, w.kw, w.dw, W, &j0, &j1);
+        for (c = 0; c < C; c += MLC__VW) {
+            size_t cw = MLC__MIN((size_t)MLC__VW, C - c);
+            mlc__vf m = mlc__vset1(-INFINITY);
+            for (i = i0; i < i1; i++) for (j = j0; j < j1; j++) {
+                const float *xp = xn + ((size_t)(h0 + (long long)i * w.dh) * W + (size_t)(w0 + (long long)j * w.dw)) * C + c;
+                mlc__vf v = cw == MLC__VW ? mlc__vload(xp) : mlc__vload_tail(xp, cw);
+                m = mlc__vselect(mlc__visnan(m), m, mlc__vmax(m, v));
+            }
+            if (cw == MLC__VW) mlc__vstore(yp + c, m); else mlc__vstore_tail(yp + c, m, cw);
+        }
+    }
+    return MLC_OK;
+}
+
+MLC_API mlc_result mlc_max_pool2d_ref(const mlc_pool2d *p, mlc_tensor *y, const mlc_tensor *x) {
+    mlc__win w;
+    mlc_result r;
+    int n, oh, ow, c, i, j, N, H, W, C, OH, OW;
+    if ((r = mlc__pool_setup(p, 1, y, x, &w)) != MLC_OK) return r;
+    N = x->shape[0]; H = x->shape[1]; W = x->shape[2]; C = x->shape[3];
+    OH = y->shape[1]; OW = y->shape[2];
+    for (n = 0; n < N; n++) for (oh = 0; oh < OH; oh++) for (ow = 0; ow < OW; ow++) for (c = 0; c < C; c++) {
+        float m = -INFINITY;
+        for (i = 0; i < w.kh; i++) for (j = 0; j < w.kw; j++) {
+            long long ih = (long long)oh * w.sh - w.ph + (long long)i * w.dh;
+            long long iw = (long long)ow * w.sw - w.pw + (long long)j * w.dw;
+            float v;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+            v = ((const float *)x->data)[(((size_t)n * H + ih) * W + iw) * C + c];
+            if (v > m || v != v) m = v;
+        }
+        ((float *)y->data)[(((size_t)n * OH + oh) * OW + ow) * C + c] = m;
+    }
+    return MLC_OK;
+}
+
+/* ---- average pooling ------------------------------------------------------ */
+/* yp[c] = (sum of x over rows [h0,h1) x columns [w0,w1) of image xn) / div. */
+static void mlc__avg_window(float *yp, const float *xn, size_t W, size_t C,
+                            int h0, int h1, int w0, int w1, float div) {
+    const mlc__vf vd = mlc__vset1(div);
+    size_t c;
+    int i, j;
+    for (c = 0; c < C; c += MLC__VW) {
+        size_t cw = MLC__MIN((size_t)MLC__VW, C - c);
+        mlc__vf s = mlc__vset1(0.0f);
+        for (i = h0; i < h1; i++) for (j = w0; j < w1; j++) {
+            const float *xp = xn + ((size_t)i * W + (size_t)j) * C + c;
+            s = mlc__vadd(s, cw == MLC__VW ? mlc__vload(xp) : mlc__vload_tail(xp, cw));
+        }
+        s = mlc__vdiv(s, vd);
+        if (cw == MLC__VW) mlc__vstore(yp + c, s); else mlc__vstore_tail(yp + c, s, cw);
+    }
+}
+static void mlc__avg_window_ref(float *yp, const float *xn, size_t W, size_t C,
+                                int h0, int h1, int w0, int w1, float div) {
+    size_t c;
+    int i, j;
+    for (c = 0; c < C; c++) {
+        float s = 0.0f;
+        for (i = h0; i < h1; i++) for (j = w0; j < w1; j++) s += xn[((size_t)i * W + (size_t)j) * C + c];
+        yp[c] = s / div;
+    }
+}
+
+/* PyTorch's avg_pool2d window: clipped to the padded input for the
+   count_include_pad divisor, then to the input. */
+static mlc_result mlc__avg_pool(const mlc_pool2d *p, mlc_tensor *y, const mlc_tensor *x, int ref) {
+    mlc__win w;
+    mlc_result r;
+    int n, oh, ow, N, H, W, OH, OW;
+    size_t C;
+    if ((r = mlc__pool_setup(p, 0, y, x, &w)) != MLC_OK) return r;
+    N = x->shape[0]; H = x->shape[1]; W = x->shape[2]; C = (size_t)x->shape[3];
+    OH = y->shape[1]; OW = y->shape[2];
+    for (n = 0; n < N; n++) for (oh = 0; oh < OH; oh++) for (ow = 0; ow < OW; ow++) {
+        const float *xn = (const float *)x->data + (size_t)n * H * W * C;
+        float *yp = (float *)y->data + (((size_t)n * OH + oh) * OW + ow) * C;
+        long long h0 = (long long)oh * w.sh - w.ph, w0 = (long long)ow * w.sw - w.pw;
+        long long h1 = MLC__MIN(h0 + w.kh, (long long)H + w.ph), w1 = MLC__MIN(w0 + w.kw, (long long)W + w.pw);
+        long long padded = (h1 - h0) * (w1 - w0), count;
+        h0 = MLC__MAX(h0, 0); w0 = MLC__MAX(w0, 0);
+        h1 = MLC__MIN(h1, (long long)H); w1 = MLC__MIN(w1, (long long)W);
+        count = w.incl ? padded : (h1 - h0) * (w1 - w0);
+        if (ref) mlc__avg_window_ref(yp, xn, (size_t)W, C, (int)h0, (int)h1, (int)w0, (int)w1, (float)count);
+        else     mlc__avg_window(yp, xn, (size_t)W, C, (int)h0, (int)h1, (int)w0, (int)w1, (float)count);
+    }
+    return MLC_OK;
+}
+MLC_API mlc_result mlc_avg_pool2d(const mlc_pool2d *p, mlc_tensor *y, const mlc_tensor *x) { return mlc__avg_pool(p, y, x, 0); }
+MLC_API mlc_result mlc_avg_pool2d_ref(const mlc_pool2d *p, mlc_tensor *y, const mlc_tensor *x) { return mlc__avg_pool(p, y, x, 1); }
+
+static mlc_result mlc__adaptive_avg(mlc_tensor *y, const mlc_tensor *x, int ref) {
+    mlc_result r;
+    int n, oh, ow, N, H, W, OH, OW;
+    size_t C;
+    if ((r = mlc__check_nhwc(y, x)) != MLC_OK) return r;
+    N = x->shape[0]; H = x->shape[1]; W = x->shape[2]; C = (size_t)x->shape[3];
+    OH = y->shape[1]; OW = y->shape[2];
+    if (y->shape[0] != N || y->shape[3] != (int)C) return MLC_ERR_SHAPE;
+    for (n = 0; n < N; n++) for (oh = 0; oh < OH; oh++) for (ow = 0; ow < OW; ow++) {
+        const float *xn = (const float *)x->data + (size_t)n * H * W * C;
+        float *yp = (float *)y->data + (((size_t)n * OH + oh) * OW + ow) * C;
+        int h0 = (int)((long long)oh * H / OH), h1 = (int)((((long long)oh + 1) * H + OH - 1) / OH);
+        int w0 = (int)((long long)ow * W / OW), w1 = (int)((((long long)ow + 1) * W + OW - 1) / OW);
+        float div = (float)((long long)(h1 - h0) * (w1 - w0));
+        if (ref) mlc__avg_window_ref(yp, xn, (size_t)W, C, h0, h1, w0, w1, div);
+        else     mlc__avg_window(yp, xn, (size_t)W, C, h0, h1, w0, w1, div);
+    }
+    return MLC_OK;
+}
+MLC_API mlc_result mlc_adaptive_avg_pool2d(mlc_tensor *y, const mlc_tensor *x) { return mlc__adaptive_avg(y, x, 0); }
+MLC_API mlc_result mlc_adaptive_avg_pool2d_ref(mlc_tensor *y, const mlc_tensor *x) { return mlc__adaptive_avg(y, x, 1); }
+
+static mlc_result mlc__global_avg(mlc_tensor *y, const mlc_tensor *x, int ref) {
+    mlc_result r;
+    int n, N, H, W;
+    size_t C;
+    if ((r = mlc__check_f32(x)) != MLC_OK || (r = mlc__check_f32(y)) != MLC_OK) return r;
+    if (x->rank != 4) return MLC_ERR_SHAPE;
+    N = x->shape[0]; H = x->shape[1]; W = x->shape[2]; C = (size_t)x->shape[3];
+    if (!mlc__is_shape4(y, N, 1, 1, (long long)C) &&
+        !(y->rank == 2 && y->shape[0] == N && y->shape[1] == (int)C)) return MLC_ERR_SHAPE;
+    for (n = 0; n < N; n++) {
+        const float *xn = (const float *)x->data + (size_t)n * H * W * C;
+        float *yp = (float *)y->data + (size_t)n * C;
+        float div = (float)((long long)H * W);
+        if (ref) mlc__avg_window_ref(yp, xn, (size_t)W, C, 0, H, 0, W, div);
+        else     mlc__avg_window(yp, xn, (size_t)W, C, 0, H, 0, W, div);
+    }
+    return MLC_OK;
+}
+MLC_API mlc_result mlc_global_avg_pool2d(mlc_tensor *y, const mlc_tensor *x) { return mlc__global_avg(y, x, 0); }
+MLC_API mlc_result mlc_global_avg_pool2d_ref(mlc_tensor *y, const mlc_tensor *x) { return mlc__global_avg(y, x, 1); }
+
+/* ---- upsampling ----------------------------------------------------------- */
+/* PyTorch's nearest_idx, in float as it computes it. */
+static int mlc__nearest_idx(int o, int in, int out) {
+    float scale;
+    int i;
+    if (out == in) return o;
+    if (out == 2 * in) return o >> 1;
+    scale = (float)in / (float)out;
+    i = (int)((float)o * scale);                 /* >= 0: truncation is floor */
+    return MLC__MIN(i, in - 1);
+}
+
+static mlc_result mlc__nearest(mlc_tensor *y, const mlc_tensor *x, int ref) {
+    mlc_result r;
+    int n, oh, ow, N, H, W, OH, OW;
+    size_t C, c;
+    if ((r = mlc__check_nhwc(y, x)) != MLC_OK) return r;
+    N = x->shape[0]; H = x->shape[1]; W = x->shape[2]; C = (size_t)x->shape[3];
+    OH = y->shape[1]; OW = y->shape[2];
+    if (y->shape[0] != N || y->shape[3] != (int)C) return MLC_ERR_SHAPE;
+    for (n = 0; n < N; n++) for (oh = 0; oh < OH; oh++) {
+        int ih = mlc__nearest_idx(oh, H, OH);
+        const float *xr = (const float *)x->data + ((size_t)n * H + ih) * W * C;
+        float *yr = (float *)y->data + ((size_t)n * OH + oh) * OW * C;
+        for (ow = 0; ow < OW; ow++) {
+            int iw = mlc__nearest_idx(ow, W, OW);
+            if (ref) for (c = 0; c < C; c++) yr[(size_t)ow * C + c] = xr[(size_t)iw * C + c];
+            else memcpy(yr + (size_t)ow * C, xr + (size_t)iw * C, C * sizeof(float));
+        }
+    }
+    return MLC_OK;
+}
+MLC_API mlc_result mlc_upsample_nearest2d(mlc_tensor *y, const mlc_tensor *x) { return mlc__nearest(y, x, 0); }
+MLC_API mlc_result mlc_upsample_nearest2d_ref(mlc_tensor *y, const mlc_tensor *x) { return mlc__nearest(y, x, 1); }
+
+/* PyTorch's linear source index and weights (compute_indices_weights_linear,
+   float arithmetic): i0, i1 = i0 + (i0 < in - 1), weights l0 = 1 - l1. */
+typedef struct { int i0, i1; float l0, l1; } mlc__lin;
+static mlc__lin mlc__lin_idx(int o, int in, int out, int align_corners) {
+    mlc__lin t;
+    float src;
+    if (align_corners) {
+        float scale = out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f;
+        src = scale * (float)o;
+    } else {
+        float scale = (float)in / (float)out;
+        src = scale * ((float)o + 0.5f) - 0.5f;
+        if (src < 0.0f) src = 0.0f;
+    }
+    t.i0 = (int)src;
+    if (t.i0 > in - 1) t.i0 = in - 1;               /* not reached; guards rounding */
+    t.i1 = t.i0 + (t.i0 < in - 1 ? 1 : 0);
+    t.l1 = src - (float)t.i0;
+    t.l1 = t.l1 < 0.0f ? 0.0f : (t.l1 > 1.0f ? 1.0f : t.l1);
+    t.l0 = 1.0f - t.l1;
+    return t;
+}
+
+MLC__INLINE mlc__vf mlc__vbilerp(mlc__vf a, mlc__vf b, mlc__vf d, mlc__vf e,
+                                 mlc__vf w0, mlc__vf w1, mlc__vf h0, mlc__vf h1) {
+    mlc__vf top = mlc__vadd(mlc__vmul(a, w0), mlc__vmul(b, w1));
+    mlc__vf bot = mlc__vadd(mlc__vmul(d, w0), mlc__vmul(e, w1));
+    return mlc__vadd(mlc__vmul(top, h0), mlc__vmul(bot, h1));
+}
+
+/* y = (x00 lw0 + x01 lw1) lh0 + (x10 lw0 + x11 lw1) lh1, PyTorch's order. */
+static mlc_result mlc__bilinear(mlc_tensor *y, const mlc_tensor *x, int align_corners, int ref) {
+    mlc_result r;
+    int n, oh, ow, N, H, W, OH, OW;
+    size_t C, c;
+    if ((r = mlc__check_nhwc(y, x)) != MLC_OK) return r;
+    N = x->shape[0]; H = x->shape[1]; W = x->shape[2]; C = (size_t)x->shape[3];
+    OH = y->shape[1]; OW = y->shape[2];
+    if (y->shape[0] != N || y->shape[3] != (int)C) return MLC_ERR_SHAPE;
+    for (n = 0; n < N; n++) for (oh = 0; oh < OH; oh++) {
+        mlc__lin lh = mlc__lin_idx(oh, H, OH, align_corners);
+        const float *x0 = (const float *)x->data + ((size_t)n * H + lh.i0) * W * C;
+        const float *x1 = (const float *)x->data + ((size_t)n * H + lh.i1) * W * C;
+        float *yr = (float *)y->data + ((size_t)n * OH + oh) * OW * C;
+        for (ow = 0; ow < OW; ow++) {
+            mlc__lin lw = mlc__lin_idx(ow, W, OW, align_corners);
+            const float *a = x0 + (size_t)lw.i0 * C, *b = x0 + (size_t)lw.i1 * C;
+            const float *d = x1 + (size_t)lw.i0 * C, *e = x1 + (size_t)lw.i1 * C;
+            float *yp = yr + (size_t)ow * C;
+            if (ref) {
+                for (c = 0; c < C; c++) {
+                    float top = a[c] * lw.l0 + b[c] * lw.l1, bot = d[c] * lw.l0 + e[c] * lw.l1;
+                    yp[c] = top * lh.l0 + bot * lh.l1;
+                }
+            } else {
+                const mlc__vf w0 = mlc__vset1(lw.l0), w1 = mlc__vset1(lw.l1);
+                const mlc__vf h0 = mlc__vset1(lh.l0), h1 = mlc__vset1(lh.l1);
+                for (c = 0; c + MLC__VW <= C; c += MLC__VW)
+                    mlc__vstore(yp + c, mlc__vbilerp(mlc__vload(a + c), mlc__vload(b + c), mlc__vload(d + c),
+                                                     mlc__vload(e + c), w0, w1, h0, h1));
+                if (c < C)
+                    mlc__vstore_tail(yp + c, mlc__vbilerp(mlc__vload_tail(a + c, C - c), mlc__vload_tail(b + c, C - c),
+                                                          mlc__vload_tail(d + c, C - c), mlc__vload_tail(e + c, C - c),
+                                                          w0, w1, h0, h1), C - c);
+            }
+        }
+    }
+    return MLC_OK;
+}
+MLC_API mlc_result mlc_upsample_bilinear2d(mlc_tensor *y, const mlc_tensor *x, int align_corners) { return mlc__bilinear(y, x, align_corners, 0); }
+MLC_API mlc_result mlc_upsample_bilinear2d_ref(mlc_tensor *y, const mlc_tensor *x, int align_corners) { return mlc__bilinear(y, x, align_corners, 1); }
+
+/* ---- pixel shuffle -------------------------------------------------------- */
+/* Checks x[N,H,W,C*r*r] against y[N,H*r,W*r,C] (big is the r-times larger
+   image, small the one with r*r times the channels). */
+static mlc_result mlc__shuffle_shapes(const mlc_tensor *big, const mlc_tensor *small, int r) {
+    mlc_result res;
+    if ((res = mlc__check_nhwc(big, small)) != MLC_OK) return res;
+    if (r < 1) return MLC_ERR_ARG;
+    return mlc__is_shape4(big, small->shape[0], (long long)small->shape[1] * r,
+                          (long long)small->shape[2] * r, big->shape[3]) &&
+           (long long)big->shape[3] * r * r == small->shape[3] ? MLC_OK : MLC_ERR_SHAPE;
+}
+
+/* Copies between big[n, h*r+i, w*r+j, c] and small[n, h, w, c*r*r + i*r + j];
+   to_big selects the direction. The loops walk the small tensor's pixels and
+   the big tensor's rows: every inner loop runs over channels. */
+static mlc_result mlc__pixel_shuffle(mlc_tensor *y, const mlc_tensor *x, int r, int to_big, int ref) {
+    const mlc_tensor *big = to_big ? y : x, *small = to_big ? x : y;
+    mlc_result res;
+    size_t N, H, W, C, R, n, h, w, i, j, c;
+    if (!y || !x) return MLC_ERR_NULL;
+    if ((res = mlc__shuffle_shapes(big, small, r)) != MLC_OK) return res;
+    N = (size_t)small->shape[0]; H = (size_t)small->shape[1]; W = (size_t)small->shape[2];
+    C = (size_t)big->shape[3]; R = (size_t)r;
+    if (ref) {   /* the definition, output element by output element */
+        float *yd = (float *)y->data;
+        const float *xd = (const float *)x->data;
+        size_t k, total = N * H * W * C * R * R;
+        for (k = 0; k < total; k++) {
+            size_t kk = k, cb, hb, wb, cs;
+            if (to_big) {          /* k indexes big[n, hb, wb, c] */
+                c = kk % C; kk /= C; wb = kk % (W * R); kk /= W * R; hb = kk % (H * R); n = kk / (H * R);
+                yd[k] = xd[((n * H + hb / R) * W + wb / R) * C * R * R + c * R * R + (hb % R) * R + wb % R];
+            } else {               /* k indexes small[n, h, w, cs] */
+                cs = kk % (C * R * R); kk /= C * R * R; w = kk % W; kk /= W; h = kk % H; n = kk / H;
+                cb = cs / (R * R); i = cs / R % R; j = cs % R;
+                yd[k] = xd[((n * H * R + h * R + i) * W * R + w * R + j) * C + cb];
+            }
+        }
+        return MLC_OK;
+    }
+    for (n = 0; n < N; n++) for (h = 0; h < H; h++) for (i = 0; i < R; i++) for (w = 0; w < W; w++) for (j = 0; j < R; j++) {
+        float *bp = (float *)big->data + ((n * H * R + h * R + i) * W * R + w * R + j) * C;
+        float *sp = (float *)small->data + ((n * H + h) * W + w) * C * R * R + i * R + j;
+        if (to_big) for (c = 0; c < C; c++) bp[c] = sp[c * R * R];
+        else        for (c = 0; c < C; c++) sp[c * R * R] = bp[c];
+    }
+    return MLC_OK;
+}
+MLC_API mlc_result mlc_pixel_shuffle(mlc_tensor *y, const mlc_tensor *x, int r) { return mlc__pixel_shuffle(y, x, r, 1, 0); }
+MLC_API mlc_result mlc_pixel_shuffle_ref(mlc_tensor *y, const mlc_tensor *x, int r) { return mlc__pixel_shuffle(y, x, r, 1, 1); }
+MLC_API mlc_result mlc_pixel_unshuffle(mlc_tensor *y, const mlc_tensor *x, int r) { return mlc__pixel_shuffle(y, x, r, 0, 0); }
+MLC_API mlc_result mlc_pixel_unshuffle_ref(mlc_tensor *y, const mlc_tensor *x, int r) { return mlc__pixel_shuffle(y, x, r, 0, 1); }
+
+/* ---- channel ops ---------------------------------------------------------- */
+/* a, b, y rank 4 with the same N, H, W and y's channels = a's + b's. */
+static mlc_result mlc__cat_shapes(const mlc_tensor *y, const mlc_tensor *a, const mlc_tensor *b) {
+    mlc_result r;
+    if ((r = mlc__check_nhwc(y, a)) != MLC_OK || (r = mlc__check_f32(b)) != MLC_OK) return r;
+    if (b->rank != 4) return MLC_ERR_SHAPE;
+    return mlc__is_shape4(b, a->shape[0], a->shape[1], a->shape[2], b->shape[3]) &&
+           mlc__is_shape4(y, a->shape[0], a->shape[1], a->shape[2], (long long)a->shape[3] + b->shape[3])
+           ? MLC_OK : MLC_ERR_SHAPE;
+}
+
+/* split = 0: y = [a | b]; split = 1: [a | b] = y (a, b written). */
+static mlc_result mlc__cat(mlc_tensor *y, mlc_tensor *a, mlc_tensor *b, int split, int ref) {
+    mlc_result r;
+    size_t p, np, ca, cb, cy, c;
+    if ((r = mlc__cat_shapes(y, a, b)) != MLC_OK) return r;
+    np = (size_t)a->shape[0] * (size_t)a->shape[1] * (size_t)a->shape[2];
+    ca = (size_t)a->shape[3]; cb = (size_t)b->shape[3]; cy = ca + cb;
+    for (p = 0; p < np; p++) {
+        float *yp = (float *)y->data + p * cy, *ap = (float *)a->data + p * ca, *bp = (float *)b->data + p * cb;
+        if (ref) {
+            for (c = 0; c < cy; c++) {
+                float *s = c < ca ? ap + c : bp + (c - ca);
+                if (split) *s = yp[c]; else yp[c] = *s;
+            }
+        } else if (split) {
+            memcpy(ap, yp, ca * sizeof(float)); memcpy(bp, yp + ca, cb * sizeof(float));
+        } else {
+            memcpy(yp, ap, ca * sizeof(float)); memcpy(yp + ca, bp, cb * sizeof(float));
+        }
+    }
+    return MLC_OK;
+}
+/* The const inputs are only read (split = 0 never writes a or b). */
+MLC_API mlc_result mlc_concat_channels(mlc_tensor *y, const mlc_tensor *a, const mlc_tensor *b) {
+    if (!a || !b) return MLC_ERR_NULL;
+    return mlc__cat(y, (mlc_tensor *)a, (mlc_tensor *)b, 0, 0);
+}
+MLC_API mlc_result mlc_concat_channels_ref(mlc_tensor *y, const mlc_tensor *a, const mlc_tensor *b) {
+    if (!a || !b) return MLC_ERR_NULL;
+    return mlc__cat(y, (mlc_tensor *)a, (mlc_tensor *)b, 0, 1);
+}
+MLC_API mlc_result mlc_split_channels(mlc_tensor *ya, mlc_tensor *yb, const mlc_tensor *x) {
+    if (!x) return MLC_ERR_NULL;
+    return mlc__cat((mlc_tensor *)x, ya, yb, 1, 0);
+}
+MLC_API mlc_result mlc_split_channels_ref(mlc_tensor *ya, mlc_tensor *yb, const mlc_tensor *x) {
+    if (!x) return MLC_ERR_NULL;
+    return mlc__cat((mlc_tensor *)x, ya, yb, 1, 1);
+}
+
+static mlc_result mlc__channel_shuffle(mlc_tensor *y, const mlc_tensor *x, int groups, int ref) {
+    mlc_result r;
+    size_t p, np, C, G, K, g, j, c;
+    if ((r = mlc__check_nhwc(y, x)) != MLC_OK) return r;
+    if (groups < 1) return MLC_ERR_ARG;
+    if (!mlc__same_shape(x, y) || x->shape[3] % groups != 0) return MLC_ERR_SHAPE;
+    np = (size_t)x->shape[0] * (size_t)x->shape[1] * (size_t)x->shape[2];
+    C = (size_t)x->shape[3]; G = (size_t)groups; K = C / G;
+    for (p = 0; p < np; p++) {
+        const float *xp = (const float *)x->data + p * C;
+        float *yp = (float *)y->data + p * C;
+        if (ref) for (c = 0; c < C; c++) yp[c] = xp[(c % G) * K + c / G];
+        else for (j = 0; j < K; j++) for (g = 0; g < G; g++) yp[j * G + g] = xp[g * K + j];
+    }
+    return MLC_OK;
+}
+MLC_API mlc_result mlc_channel_shuffle(mlc_tensor *y, const mlc_tensor *x, int groups) { return mlc__channel_shuffle(y, x, groups, 0); }
+MLC_API mlc_result mlc_channel_shuffle_ref(mlc_tensor *y, const mlc_tensor *x, int groups) { return mlc__channel_shuffle(y, x, groups, 1); }
+
+static mlc_result mlc__scale_channels(mlc_tensor *y, const mlc_tensor *x, const mlc_tensor *s, int ref) {
+    mlc_result r;
+    size_t n, p, hw, C, c;
+    if ((r = mlc__check_nhwc(y, x)) != MLC_OK || (r = mlc__check_f32(s)) != MLC_OK) return r;
+    if (!mlc__same_shape(x, y)) return MLC_ERR_SHAPE;
+    if (!(s->rank == 2 && s->shape[0] == x->shape[0] && s->shape[1] == x->shape[3]) &&
+        !mlc__is_shape4(s, x->shape[0], 1, 1, x->shape[3])) return MLC_ERR_SHAPE;
+    hw = (size_t)x->shape[1] * (size_t)x->shape[2]; C = (size_t)x->shape[3];
+    for (n = 0; n < (size_t)x->shape[0]; n++) {
+        const float *sn = (const float *)s->data + n * C;
+        for (p = 0; p < hw; p++) {
+            const float *xp = (const float *)x->data + (n * hw + p) * C;
+            float *yp = (float *)y->data + (n * hw + p) * C;
+            if (ref) for (c = 0; c < C; c++) yp[c] = xp[c] * sn[c];
+            else MLC__MAP2(yp, xp, sn, C, mlc__vmul(va, vb));
+        }
+    }
+    return MLC_OK;
+}
+MLC_API mlc_result mlc_scale_channels(mlc_tensor *y, const mlc_tensor *x, const mlc_tensor *s) { return mlc__scale_channels(y, x, s, 0); }
+MLC_API mlc_result mlc_scale_channels_ref(mlc_tensor *y, const mlc_tensor *x, const mlc_tensor *s) { return mlc__scale_channels(y, x, s, 1); }
 
 #ifdef MLC__POP_DIAGNOSTIC
 #  pragma GCC diagnostic pop

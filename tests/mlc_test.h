@@ -61,5 +61,8 @@ typedef struct { const char *name; mlct_fn fn; } mlct_case;
 extern const mlct_case mlct_core_cases[];     extern const int mlct_core_count;
 extern const mlct_case mlct_golden_cases[];   extern const int mlct_golden_count;
 extern const mlct_case mlct_st_cases[];       extern const int mlct_st_count;
+extern const mlct_case mlct_conv_cases[];     extern const int mlct_conv_count;
+extern const mlct_case mlct_pool_cases[];     extern const int mlct_pool_count;
+extern const mlct_case mlct_mobilenet_cases[]; extern const int mlct_mobilenet_count;
 
 #endif

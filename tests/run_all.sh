@@ -9,7 +9,7 @@
 cd "$(dirname "$0")/.." || exit 1
 B=build/test
 mkdir -p $B
-SRC="tests/test_main.c tests/test_core.c tests/test_golden.c tests/test_st.c tests/impl.c"
+SRC="tests/test_main.c tests/test_core.c tests/test_golden.c tests/test_st.c tests/test_conv.c tests/test_pool.c tests/test_mobilenet.c tests/impl.c"
 WARN="-Wall -Wextra -Wpedantic"
 passed=0; failed=0; skipped=""
 

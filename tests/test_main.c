@@ -89,6 +89,9 @@ int main(int argc, char **argv) {
     run_list(mlct_core_cases, mlct_core_count, filter, &passed, &failed);
     run_list(mlct_golden_cases, mlct_golden_count, filter, &passed, &failed);
     run_list(mlct_st_cases, mlct_st_count, filter, &passed, &failed);
+    run_list(mlct_conv_cases, mlct_conv_count, filter, &passed, &failed);
+    run_list(mlct_pool_cases, mlct_pool_count, filter, &passed, &failed);
+    run_list(mlct_mobilenet_cases, mlct_mobilenet_count, filter, &passed, &failed);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
