@@ -64,5 +64,10 @@ extern const mlct_case mlct_st_cases[];       extern const int mlct_st_count;
 extern const mlct_case mlct_conv_cases[];     extern const int mlct_conv_count;
 extern const mlct_case mlct_pool_cases[];     extern const int mlct_pool_count;
 extern const mlct_case mlct_mobilenet_cases[]; extern const int mlct_mobilenet_count;
+extern const mlct_case mlct_convt_cases[]; extern const int mlct_convt_count;
+extern const mlct_case mlct_rnn_cases[]; extern const int mlct_rnn_count;
+extern const mlct_case mlct_attn_cases[]; extern const int mlct_attn_count;
+extern const mlct_case mlct_ssm_cases[]; extern const int mlct_ssm_count;
+extern const mlct_case mlct_ngram_cases[]; extern const int mlct_ngram_count;
 
 #endif

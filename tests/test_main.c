@@ -92,6 +92,11 @@ int main(int argc, char **argv) {
     run_list(mlct_conv_cases, mlct_conv_count, filter, &passed, &failed);
     run_list(mlct_pool_cases, mlct_pool_count, filter, &passed, &failed);
     run_list(mlct_mobilenet_cases, mlct_mobilenet_count, filter, &passed, &failed);
+    run_list(mlct_convt_cases, mlct_convt_count, filter, &passed, &failed);
+    run_list(mlct_rnn_cases, mlct_rnn_count, filter, &passed, &failed);
+    run_list(mlct_attn_cases, mlct_attn_count, filter, &passed, &failed);
+    run_list(mlct_ssm_cases, mlct_ssm_count, filter, &passed, &failed);
+    run_list(mlct_ngram_cases, mlct_ngram_count, filter, &passed, &failed);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
