@@ -779,8 +779,9 @@ MLC_API size_t     mlc_rnn_scratch_bytes(const mlc_rnn *r, int seq_len, int batc
    shapes) may be NULL; they receive the final states (of each direction's
    own last step). Nothing is allocated; what is taken from scratch is
    released before returning. ctx (may be NULL) splits the GEMMs. Errors:
-   MLC_ERR_NULL, MLC_ERR_DTYPE, MLC_ERR_SHAPE, MLC_ERR_NOMEM (scratch),
-   MLC_ERR_UNSUPPORTED (sizes past INT_MAX). y must not overlap x. */
+   MLC_ERR_NULL, MLC_ERR_DTYPE, MLC_ERR_SHAPE, MLC_ERR_ARG (c0 or cn for a
+   non-LSTM), MLC_ERR_NOMEM (scratch), MLC_ERR_UNSUPPORTED (sizes past
+   INT_MAX). y must not overlap x. */
 MLC_API mlc_result mlc_rnn_forward(const mlc_rnn *r, const mlc_ctx *ctx, mlc_tensor *y,
                                    const mlc_tensor *x, const mlc_tensor *h0, const mlc_tensor *c0,
                                    mlc_tensor *hn, mlc_tensor *cn, mlc_arena *scratch);
@@ -793,11 +794,11 @@ MLC_API mlc_result mlc_rnn_forward_ref(const mlc_rnn *r, mlc_tensor *y, const ml
 /* Streaming: one time step through all layers, the state held by the
    caller and updated in place (unidirectional only: MLC_ERR_ARG when
    bidirectional). x [B, I] (or [I] for B = 1), y [B, P] (or [P]) receives
-   the last layer's new h (y may be NULL); h [L, B, P] and, for LSTM,
-   c [L, B, H] (rank 2 [L, P] / [L, H] for B = 1) are the state: zero them
-   (or copy h0, c0 in) to start a sequence. Steps over a sequence give
-   mlc_rnn_forward's y and final states, up to rounding (the input
-   projection is summed by another GEMM kernel). Scratch:
+   the last layer's new h (y may be NULL); h [L, B, P] and, for LSTM only
+   (else MLC_ERR_ARG), c [L, B, H] (rank 2 [L, P] / [L, H] for B = 1) are
+   the state: zero them (or copy h0, c0 in) to start a sequence. Steps
+   over a sequence give mlc_rnn_forward's y and final states, up to
+   rounding (the input projection is summed by another GEMM kernel). Scratch:
    mlc_rnn_step_scratch_bytes(r, B), released before returning; x, y and
    the state must not overlap each other. */
 MLC_API size_t     mlc_rnn_step_scratch_bytes(const mlc_rnn *r, int batch);
@@ -947,7 +948,8 @@ MLC_API size_t     mlc_attention_scratch_bytes(const mlc_attn_dims *d, const mlc
 /* scale <= 0 means 1/sqrt(head_dim). mask may be NULL. ctx (may be NULL)
    splits the work by (batch, head, block of queries). o must not overlap q,
    k or v. Errors: MLC_ERR_NULL, MLC_ERR_ARG (dims < 1, n_kv_heads not
-   dividing n_heads, a leading dimension too small), MLC_ERR_NOMEM. */
+   dividing n_heads, a leading dimension too small, mask->add_ld neither 0
+   nor >= S), MLC_ERR_NOMEM. */
 MLC_API mlc_result mlc_attention_f32(const mlc_ctx *ctx, const mlc_attn_dims *d,
                                      const float *q, int ldq, const float *k, int ldk,
                                      const float *v, int ldv, float *o, int ldo,
@@ -1242,8 +1244,9 @@ typedef struct mlc_mamba_state {
    "<prefix>.mixer.in_proj.weight" exists, else a bare Mamba mixer at
    "<prefix>.*" (prefix "" for a Mamba module's own state_dict). norm_eps:
    the norm's eps (Mamba's norm_epsilon, default 1e-5). Errors:
-   MLC_ERR_NOT_FOUND, MLC_ERR_SHAPE, MLC_ERR_DTYPE with the tensor's name in
-   st->bad_name; MLC_ERR_ARG, MLC_ERR_NOMEM. */
+   MLC_ERR_NOT_FOUND, MLC_ERR_SHAPE, MLC_ERR_DTYPE, MLC_ERR_UNSUPPORTED
+   (conv1d kernel wider than 16) with the tensor's name in st->bad_name;
+   MLC_ERR_ARG, MLC_ERR_NOMEM. */
 MLC_API mlc_result mlc_mamba_load(mlc_mamba *m, const mlc_safetensors *st, const char *prefix,
                                   float norm_eps, mlc_arena *arena);
 /* Allocates a zeroed state; mlc_mamba_state_reset zeroes it again. */
@@ -1435,7 +1438,8 @@ MLC_API void mlc_ngram_free(mlc_ngram *m);
    file's order; numbers in the shortest form that reads back to the same
    float32, backoffs on every order but the highest, as lmplz. Writing what
    was read gives the same bytes again. MLC_ERR_UNSUPPORTED for a
-   query_only model. */
+   query_only model (mlc_ngram_write_arpa_file then does not create or
+   truncate the file). */
 typedef int (*mlc_ngram_write_fn)(void *user, const char *data, size_t n);
 MLC_API mlc_result mlc_ngram_write_arpa(const mlc_ngram *m, mlc_ngram_write_fn write, void *user);
 /* Into buf[0..cap): *len = the ARPA's size (also when it does not fit,
@@ -6171,6 +6175,12 @@ static mlc_result mlc__attn_args(const mlc_attn_dims *d, const float *q, int ldq
     return MLC_OK;
 }
 
+/* The additive mask's row stride: 0 (= S) or at least S. */
+static mlc_result mlc__attn_mask_check(const mlc_attn_dims *d, const mlc_attn_mask *mask) {
+    if (mask && mask->add && mask->add_ld != 0 && mask->add_ld < d->kv_len) return MLC_ERR_ARG;
+    return MLC_OK;
+}
+
 /* Runs the blocks (keys and values already packed); sbuf from scratch. */
 static mlc_result mlc__attn_run(mlc__attn_job *j, const mlc_ctx *ctx, mlc_arena *scratch) {
     mlc_attn_dims d;
@@ -6193,7 +6203,7 @@ MLC_API mlc_result mlc_attention_f32(const mlc_ctx *ctx, const mlc_attn_dims *d,
     mlc_result r = mlc__attn_args(d, q, ldq, k, ldk, v, ldv, o, ldo);
     size_t mark;
     int heads;
-    if (r != MLC_OK) return r;
+    if (r != MLC_OK || (r = mlc__attn_mask_check(d, mask)) != MLC_OK) return r;
     if (!scratch) return MLC_ERR_NULL;
     memset(&j, 0, sizeof j);
     j.B = d->batch; j.T = d->q_len; j.S = d->kv_len; j.H = d->n_heads; j.G = d->n_kv_heads; j.dh = d->head_dim;
@@ -6238,7 +6248,7 @@ MLC_API mlc_result mlc_attention_ref_f32(const mlc_attn_dims *d,
     mlc_result r = mlc__attn_args(d, q, ldq, k, ldk, v, ldv, o, ldo);
     int b, h, t, jx, c0, c, dd, off;
     double sc;
-    if (r != MLC_OK) return r;
+    if (r != MLC_OK || (r = mlc__attn_mask_check(d, mask)) != MLC_OK) return r;
     sc = scale > 0.0f ? (double)scale : 1.0 / sqrt((double)d->head_dim);
     off = d->kv_len - d->q_len;
     for (b = 0; b < d->batch; b++) for (h = 0; h < d->n_heads; h++) for (t = 0; t < d->q_len; t++) {
@@ -6414,7 +6424,7 @@ MLC_API mlc_result mlc_mha_load(mlc_mha *m, const mlc_safetensors *st, const cha
     if (w->rank != 2) return mlc__st_blame(st, name, MLC_ERR_SHAPE);
     dim = w->shape[1];
     if ((r = mlc__attn_mat(st, name, &rows, dim, &w)) != MLC_OK) return r;
-    if (rows != 3 * dim || dim < 1) return mlc__st_blame(st, name, MLC_ERR_SHAPE);
+    if (dim < 1 || dim > INT_MAX / 3 || rows != 3 * dim) return mlc__st_blame(st, name, MLC_ERR_SHAPE);
     if (n_heads < 1 || dim % n_heads) return MLC_ERR_ARG;
     mlc__attn_name(name, sizeof name, prefix, ".in_proj_bias");
     nb = 3 * dim;
@@ -6798,10 +6808,22 @@ static size_t mlc__tl_mlp_bytes(const mlc_transformer_layer *l, size_t rows) {
     return mlc__attn_fbytes(rows * (size_t)l->ff_dim) * (l->gated ? 2 : 1);
 }
 
+/* A layer that mlc_transformer_layer_check accepts, checked into *v (l is
+   not written): forward and the scratch sizes run on v, so a layer whose
+   dim/ff_dim were never filled in (or are stale) cannot size its buffers
+   differently from what the GEMMs write. */
+static mlc_result mlc__tl_valid(const mlc_transformer_layer *l, mlc_transformer_layer *v) {
+    if (!l) return MLC_ERR_NULL;
+    *v = *l;
+    return mlc_transformer_layer_check(v);
+}
+
 MLC_API size_t mlc_transformer_layer_scratch_bytes(const mlc_transformer_layer *l, int batch, int seq,
                                                    const mlc_ctx *ctx) {
+    mlc_transformer_layer v;
     size_t rows, a, b;
-    if (!l || !l->attn.w_qkv || batch < 1 || seq < 1) return 0;
+    if (!l || batch < 1 || seq < 1 || mlc__tl_valid(l, &v) != MLC_OK) return 0;
+    l = &v;
     rows = (size_t)batch * (size_t)seq;
     a = mlc_mha_scratch_bytes(&l->attn, batch, seq, seq, ctx);
     b = mlc__tl_mlp_bytes(l, rows);
@@ -6810,8 +6832,10 @@ MLC_API size_t mlc_transformer_layer_scratch_bytes(const mlc_transformer_layer *
 
 MLC_API size_t mlc_transformer_layer_cached_scratch_bytes(const mlc_transformer_layer *l, int q_len, int max_len,
                                                           const mlc_ctx *ctx) {
+    mlc_transformer_layer v;
     size_t a, b;
-    if (!l || !l->attn.w_qkv || q_len < 1 || max_len < 1) return 0;
+    if (!l || q_len < 1 || max_len < 1 || mlc__tl_valid(l, &v) != MLC_OK) return 0;
+    l = &v;
     a = mlc_mha_cached_scratch_bytes(&l->attn, q_len, max_len, ctx);
     b = mlc__tl_mlp_bytes(l, (size_t)q_len);
     return 2 * mlc__attn_fbytes((size_t)q_len * (size_t)l->dim) + (a > b ? a : b);
@@ -6868,41 +6892,35 @@ static mlc_result mlc__tl_run(const mlc_transformer_layer *l, const mlc_ctx *ctx
     return r;
 }
 
-/* A layer that mlc_transformer_layer_check would accept (without writing). */
-static mlc_result mlc__tl_valid(const mlc_transformer_layer *l) {
-    mlc_transformer_layer tmp;
-    if (!l) return MLC_ERR_NULL;
-    tmp = *l;
-    return mlc_transformer_layer_check(&tmp);
-}
-
 MLC_API mlc_result mlc_transformer_layer_forward(const mlc_transformer_layer *l, const mlc_ctx *ctx,
                                                  mlc_tensor *y, const mlc_tensor *x,
                                                  const mlc_attn_mask *mask, mlc_arena *scratch) {
+    mlc_transformer_layer v;
     int B, T;
     mlc_result r;
     if (!y || !x || !scratch) return MLC_ERR_NULL;
-    if ((r = mlc__tl_valid(l)) != MLC_OK) return r;
-    if ((r = mlc__mha_bt(x, l->attn.dim, &B, &T)) != MLC_OK) return r;
+    if ((r = mlc__tl_valid(l, &v)) != MLC_OK) return r;
+    if ((r = mlc__mha_bt(x, v.dim, &B, &T)) != MLC_OK) return r;
     if ((r = mlc__check_f32(y)) != MLC_OK) return r;
     if (!mlc__same_shape(x, y)) return MLC_ERR_SHAPE;
-    return mlc__tl_run(l, ctx, B, T, (const float *)x->data, (float *)y->data, mask, NULL, 0, scratch);
+    return mlc__tl_run(&v, ctx, B, T, (const float *)x->data, (float *)y->data, mask, NULL, 0, scratch);
 }
 
 MLC_API mlc_result mlc_transformer_layer_forward_cached(const mlc_transformer_layer *l,
                                                         const mlc_ctx *ctx, mlc_tensor *y,
                                                         const mlc_tensor *x, mlc_kv_cache *c,
                                                         int layer, mlc_arena *scratch) {
+    mlc_transformer_layer v;
     int T;
     mlc_result r;
     if (!y || !x || !c || !c->k || !scratch) return MLC_ERR_NULL;
-    if ((r = mlc__tl_valid(l)) != MLC_OK) return r;
-    if ((r = mlc__attn_one_seq(x, l->attn.dim, &T)) != MLC_OK) return r;
+    if ((r = mlc__tl_valid(l, &v)) != MLC_OK) return r;
+    if ((r = mlc__attn_one_seq(x, v.dim, &T)) != MLC_OK) return r;
     if ((r = mlc__check_f32(y)) != MLC_OK) return r;
     if (!mlc__same_shape(x, y)) return MLC_ERR_SHAPE;
     if (layer < 0 || layer >= c->n_layers) return MLC_ERR_ARG;
     if ((long long)c->len + T > c->max_len) return MLC_ERR_SHAPE;
-    return mlc__tl_run(l, ctx, 1, T, (const float *)x->data, (float *)y->data, NULL, c, layer, scratch);
+    return mlc__tl_run(&v, ctx, 1, T, (const float *)x->data, (float *)y->data, NULL, c, layer, scratch);
 }
 
 // >>ssm ------------------------------------------------------------------
@@ -7882,6 +7900,7 @@ static mlc_result mlc__mamba_load(mlc_mamba *m, const mlc_safetensors *st, const
     m->dt_rank = m->dt_proj.in_features;
     if (!m->dt_proj.bias) return mlc__ssm_blame(st, mix, "dt_proj.bias", MLC_ERR_NOT_FOUND);
     m->dt_bias = m->dt_proj.bias; m->dt_proj.bias = NULL;   /* applied by the scan, as delta_bias */
+    if (m->d_state > (INT_MAX - m->dt_rank) / 2) return mlc__ssm_blame(st, mix, "A_log", MLC_ERR_UNSUPPORTED);
     if ((r = mlc__ssm_linear(&m->x_proj, st, mix, "x_proj", di, m->dt_rank + 2 * m->d_state, arena)) != MLC_OK) return r;
     if ((r = mlc__ssm_linear(&m->out_proj, st, mix, "out_proj", di, dm, arena)) != MLC_OK) return r;
     if (!(m->conv_w = (float *)mlc_arena_alloc(arena, cw->numel * sizeof(float), 64))) return MLC_ERR_NOMEM;
@@ -8509,10 +8528,10 @@ static int mlc__ngram_digits_ok(double ax, int E, int p, uint64_t *r_out, int *k
    formatted as KenLM's (double-conversion's ToShortestSingle with
    ECMAScript layout: plain decimals for 1e-6 <= |x| < 1e21, else d.ddde-n),
    zero as "0". Returns the length (at most 16). p digits reading back
-   implies p + 1 do, so the shortest p is found by bisection. */
+   implies p + 1 do, so the shortest p is where a downward walk stops. */
 static size_t mlc__ngram_fmt_float(char *out, float x) {
     char dig[24];
-    int E, e, nd, i, k = 0, lo = 1, hi = 9;
+    int E, e, nd, i, k = 0;
     size_t o = 0;
     uint64_t r = 0;
     double ax;
@@ -8529,11 +8548,13 @@ static size_t mlc__ngram_fmt_float(char *out, float x) {
         if (q < 1.0 || (q == 1.0 && side < 0)) E--;
         else if (q > 10.0 || (q == 10.0 && side >= 0)) E++;
     }
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (mlc__ngram_digits_ok(ax, E, mid, &r, &k)) hi = mid; else lo = mid + 1;
-    }
-    if (!mlc__ngram_digits_ok(ax, E, lo, &r, &k)) { r = 0; k = 0; }   /* cannot happen: 9 digits do */
+    /* most float32 values need 8 digits, most others 7: try 8, then walk
+       down while a shorter form still reads back (9 always does) */
+    if (mlc__ngram_digits_ok(ax, E, 8, &r, &k)) {
+        uint64_t r2;
+        int k2, p = 7;
+        while (p >= 1 && mlc__ngram_digits_ok(ax, E, p, &r2, &k2)) { r = r2; k = k2; p--; }
+    } else if (!mlc__ngram_digits_ok(ax, E, 9, &r, &k)) { r = 0; k = 0; }   /* cannot happen */
     {   /* value = r 10^-k: its digits, and the exponent of the first */
         uint64_t t = r;
         char rev[24];
@@ -9801,14 +9822,23 @@ static void mlc__ngram_putw(mlc__ngram_out *o, const mlc_ngram *m, uint32_t id) 
     mlc__ngram_put(o, m->strings_ + m->offsets_[id], m->offsets_[id + 1] - m->offsets_[id] - 1u);
 }
 
+/* Can m be written (before anything is, e.g. a file opened)? */
+static mlc_result mlc__ngram_writable(const mlc_ngram *m) {
+    int n;
+    if (!m) return MLC_ERR_NULL;
+    if (!m->uni_ || m->order < 1 || m->order > MLC_NGRAM_MAX_ORDER) return MLC_ERR_ARG;
+    for (n = 2; n <= m->order; n++) if (!m->words_[n - 1]) return MLC_ERR_UNSUPPORTED;
+    return MLC_OK;
+}
+
 MLC_API mlc_result mlc_ngram_write_arpa(const mlc_ngram *m, mlc_ngram_write_fn write, void *user) {
     mlc__ngram_out *o, ob;
+    mlc_result r;
     int n, N;
     uint64_t j;
     if (!m || !write) return MLC_ERR_NULL;
-    if (!m->uni_ || m->order < 1) return MLC_ERR_ARG;
+    if ((r = mlc__ngram_writable(m)) != MLC_OK) return r;
     N = m->order;
-    for (n = 2; n <= N; n++) if (!m->words_[n - 1]) return MLC_ERR_UNSUPPORTED;
     o = &ob;
     o->fn = write; o->user = user; o->n = 0; o->err = 0;
     mlc__ngram_put(o, "\\data\\\n", 7);
@@ -9870,6 +9900,8 @@ MLC_API mlc_result mlc_ngram_write_arpa_file(const mlc_ngram *m, const char *pat
     FILE *f;
     mlc_result r;
     if (!m || !path) return MLC_ERR_NULL;
+    /* refuse before fopen truncates the file (it may be the one m was read from) */
+    if ((r = mlc__ngram_writable(m)) != MLC_OK) return r;
     if (!(f = fopen(path, "wb"))) return MLC_ERR_IO;
     r = mlc_ngram_write_arpa(m, mlc__ngram_filewrite, f);
     if (fclose(f) != 0 && r == MLC_OK) r = MLC_ERR_IO;

@@ -966,6 +966,94 @@ static void test_attn_bad_input(void) {
     mlct_golden_close(&g);
 }
 
+/* The additive mask's row stride add_ld must be 0 (= S) or >= S: a negative
+   one used to be cast to size_t and read far outside the mask (UBSan: pointer
+   overflow; a segfault without sanitizers). */
+static void test_attn_mask_ld(void) {
+    mlc_attn_dims d = { 1, 4, 4, 2, 2, 8 };
+    float q[4 * 16], o[4 * 16], add[4 * 4];
+    mlc_attn_mask mk;
+    arena_t sc;
+    int i;
+    for (i = 0; i < 4 * 16; i++) q[i] = (float)(i % 5) * 0.1f;
+    memset(add, 0, sizeof add);
+    memset(&mk, 0, sizeof mk);
+    mk.add = add;
+    arena_open(&sc, mlc_attention_scratch_bytes(&d, NULL));
+    mk.add_ld = -1;
+    CHECK_ERR(mlc_attention_f32(NULL, &d, q, 16, q, 16, q, 16, o, 16, 0.0f, &mk, &sc.a), MLC_ERR_ARG);
+    CHECK_ERR(mlc_attention_ref_f32(&d, q, 16, q, 16, q, 16, o, 16, 0.0f, &mk), MLC_ERR_ARG);
+    mk.add_ld = 3;   /* rows of the mask would overlap */
+    CHECK_ERR(mlc_attention_f32(NULL, &d, q, 16, q, 16, q, 16, o, 16, 0.0f, &mk, &sc.a), MLC_ERR_ARG);
+    CHECK_ERR(mlc_attention_ref_f32(&d, q, 16, q, 16, q, 16, o, 16, 0.0f, &mk), MLC_ERR_ARG);
+    CHECK(sc.a.used == 0);
+    mk.add_ld = 4;
+    CHECK_OK(mlc_attention_f32(NULL, &d, q, 16, q, 16, q, 16, o, 16, 0.0f, &mk, &sc.a));
+    CHECK_OK(mlc_attention_ref_f32(&d, q, 16, q, 16, q, 16, o, 16, 0.0f, &mk));
+    mk.add_ld = 0;
+    CHECK_OK(mlc_attention_f32(NULL, &d, q, 16, q, 16, q, 16, o, 16, 0.0f, &mk, &sc.a));
+    arena_close(&sc);
+}
+
+/* A layer put together by hand and run without mlc_transformer_layer_check
+   (dim/ff_dim left 0), or with a stale ff_dim: forward used to size its
+   buffers from those fields (a 0-byte buffer that the attention then wrote
+   B*T*dim floats into, MLC_ERR_ARG after the damage) while the GEMMs wrote
+   what the weights say. Now it runs on a checked copy; the scratch sizes
+   agree and an arena of exactly that size suffices. */
+static void test_attn_layer_unchecked(void) {
+    enum { D = 16, F = 32, T = 5 };
+    static float w[F * F], xb[T * D], y1[T * D], y2[T * D];
+    mlc_transformer_layer l, lc;
+    arena_t ar, sc;
+    mlc_tensor x = mlc_tensor_2d(xb, T, D), y;
+    mlc_attn_mask causal;
+    int i, stale;
+    memset(&causal, 0, sizeof causal);
+    causal.causal = 1;
+    for (i = 0; i < F * F; i++) w[i] = (float)((i * 37) % 11 - 5) * 0.02f;
+    for (i = 0; i < T * D; i++) xb[i] = (float)(i % 7) * 0.1f - 0.3f;
+    arena_open(&ar, 1 << 18);
+    memset(&l, 0, sizeof l);
+    CHECK_OK(mlc_mha_init(&l.attn, D, 2, 2, w, w, w, NULL, NULL, NULL, w, NULL, &ar.a));
+    CHECK_OK(mlc_linear_init(&l.ff1, w, NULL, D, F, &ar.a));
+    CHECK_OK(mlc_linear_init(&l.ff2, w, NULL, F, D, &ar.a));
+    CHECK_OK(mlc_norm_init(&l.norm1, MLC_NORM_LAYER, NULL, NULL, D, 1e-5f, &ar.a));
+    CHECK_OK(mlc_norm_init(&l.norm2, MLC_NORM_LAYER, NULL, NULL, D, 1e-5f, &ar.a));
+    l.act = MLC_ACT_RELU;
+    lc = l;
+    CHECK_OK(mlc_transformer_layer_check(&lc));
+    CHECK_EQ_INT(mlc_transformer_layer_scratch_bytes(&l, 1, T, NULL), mlc_transformer_layer_scratch_bytes(&lc, 1, T, NULL));
+    CHECK_EQ_INT(mlc_transformer_layer_cached_scratch_bytes(&l, T, 8, NULL),
+                 mlc_transformer_layer_cached_scratch_bytes(&lc, T, 8, NULL));
+    arena_open(&sc, mlc_transformer_layer_scratch_bytes(&lc, 1, T, NULL));
+    y = mlc_tensor_2d(y2, T, D);
+    CHECK_OK(mlc_transformer_layer_forward(&lc, NULL, &y, &x, &causal, &sc.a));
+    for (stale = 0; stale < 2; stale++) {
+        if (stale) { l.dim = D; l.ff_dim = 1; }   /* checked once, then ff1 widened */
+        y = mlc_tensor_2d(y1, T, D);
+        memset(y1, 0, sizeof y1);
+        mlc_arena_reset(&sc.a, 0);
+        CHECK_OK(mlc_transformer_layer_forward(&l, NULL, &y, &x, &causal, &sc.a));
+        CHECK(memcmp(y1, y2, sizeof y1) == 0);
+        CHECK_EQ_INT(l.ff_dim, stale ? 1 : 0);   /* l itself is not written */
+    }
+    {
+        mlc_kv_cache c;
+        arena_t kc;
+        arena_open(&kc, mlc_kv_cache_bytes(1, 8, 2, D / 2));
+        CHECK_OK(mlc_kv_cache_init(&c, 1, 8, 2, D / 2, &kc.a));
+        arena_close(&sc);
+        arena_open(&sc, mlc_transformer_layer_cached_scratch_bytes(&lc, T, 8, NULL));
+        y = mlc_tensor_2d(y1, T, D);
+        CHECK_OK(mlc_transformer_layer_forward_cached(&l, NULL, &y, &x, &c, 0, &sc.a));
+        CHECK_CLOSE(y1, y2, (size_t)T * D, 1e-5);
+        arena_close(&kc);
+    }
+    arena_close(&sc);
+    arena_close(&ar);
+}
+
 /* ---- ViT-Ti/16, whole model --------------------------------------------------------------- */
 
 /* torchvision's VisionTransformer, as examples/vit.c runs it (kept short):
@@ -1048,6 +1136,8 @@ const mlct_case mlct_attn_cases[] = {
     MLCT_CASE(test_attn_llama_golden),
     MLCT_CASE(test_attn_kv_cache),
     MLCT_CASE(test_attn_bad_input),
+    MLCT_CASE(test_attn_mask_ld),
+    MLCT_CASE(test_attn_layer_unchecked),
     MLCT_CASE(test_attn_vit_ti16),
 };
 const int mlct_attn_count = (int)(sizeof mlct_attn_cases / sizeof mlct_attn_cases[0]);

@@ -1197,6 +1197,41 @@ static void test_ngram_char_names(void) {
     }
 }
 
+/* mlc_ngram_write_arpa_file on a model it cannot write (query_only, or
+   zeroed) used to fopen(path, "wb") first and then fail: the file, often the
+   very ARPA the query-only model was read from, was left truncated to 0
+   bytes. It must be refused before the file is touched. */
+static void test_ngram_write_file_refused(void) {
+#ifndef MLC_NO_STDIO
+    static const char path[] = "mlct_ngram_write_refused.arpa";
+    mlc_ngram m, q;
+    mlc_ngram_params p = mlc_ngram_params_default(3);
+    const char *t = "a b c\nb c d\n";
+    char *arpa, back[4096];
+    size_t len, n;
+    FILE *f;
+    CHECK_OK(mlc_ngram_train(&m, t, strlen(t), &p, NULL));
+    arpa = arpa_of(&m, &len);
+    CHECK(len < sizeof back);
+    CHECK_OK(mlc_ngram_write_arpa_file(&m, path));
+    CHECK_OK(mlc_ngram_read_arpa_file(&q, path, 1, NULL, NULL));   /* query_only */
+    CHECK_ERR(mlc_ngram_write_arpa_file(&q, path), MLC_ERR_UNSUPPORTED);
+    mlc_ngram_free(&q);
+    CHECK_ERR(mlc_ngram_write_arpa_file(&q, path), MLC_ERR_ARG);   /* zeroed by free */
+    f = fopen(path, "rb");
+    CHECK(f != NULL);
+    if (f) {
+        n = fread(back, 1, sizeof back, f);
+        fclose(f);
+        CHECK_EQ_INT(n, len);
+        CHECK(n == len && memcmp(back, arpa, len) == 0);
+    }
+    remove(path);
+    free(arpa);
+    mlc_ngram_free(&m);
+#endif
+}
+
 static void test_ngram_bad_args(void) {
     mlc_ngram m;
     mlc_ngram_params p = mlc_ngram_params_default(3);
@@ -1300,6 +1335,7 @@ const mlct_case mlct_ngram_cases[] = {
     MLCT_CASE(test_ngram_sampling),
     MLCT_CASE(test_ngram_char_names),
     MLCT_CASE(test_ngram_bad_args),
+    MLCT_CASE(test_ngram_write_file_refused),
     MLCT_CASE(test_ngram_arena),
 };
 const int mlct_ngram_count = (int)(sizeof mlct_ngram_cases / sizeof mlct_ngram_cases[0]);

@@ -749,6 +749,29 @@ static void test_ssm_mamba_lm_golden(void) {
     mlct_golden_close(&g);
 }
 
+/* A conv1d kernel wider than the scan supports (16 taps) is refused with
+   MLC_ERR_UNSUPPORTED and named, as mlc_mamba_load's comment says. */
+static void test_ssm_mamba_wide_conv(void) {
+    static const char hdr[] =
+        "{\"w.in_proj.weight\":{\"dtype\":\"F32\",\"shape\":[4,2],\"data_offsets\":[0,32]},"
+        "\"w.conv1d.weight\":{\"dtype\":\"F32\",\"shape\":[2,1,17],\"data_offsets\":[32,168]}}";
+    static unsigned char file[8 + 256 + 168], amem[1 << 14];
+    size_t hl = sizeof hdr - 1, i;
+    mlc_safetensors st;
+    mlc_arena arena;
+    mlc_mamba m;
+    while (hl % 8) hl++;
+    memset(file, 0, sizeof file);
+    for (i = 0; i < 8; i++) file[i] = (unsigned char)(hl >> (8 * i));
+    memset(file + 8, ' ', hl);
+    memcpy(file + 8, hdr, sizeof hdr - 1);
+    mlc_arena_init(&arena, amem, sizeof amem);
+    CHECK_OK(mlc_st_parse(&st, file, 8 + hl + 168, &arena));
+    CHECK_ERR(mlc_mamba_load(&m, &st, "w", 1e-5f, &arena), MLC_ERR_UNSUPPORTED);
+    CHECK(strcmp(st.bad_name, "w.conv1d.weight") == 0);
+    CHECK(m.in_proj.packed_w == NULL);
+}
+
 /* Loader errors name the tensor; forward checks shapes. */
 static void test_ssm_mamba_bad(void) {
     static const struct { const char *c; mlc_result r; const char *bad; } cases[] = {
@@ -816,5 +839,6 @@ const mlct_case mlct_ssm_cases[] = {
     MLCT_CASE(test_ssm_mamba_bare_mixer),
     MLCT_CASE(test_ssm_mamba_lm_golden),
     MLCT_CASE(test_ssm_mamba_bad),
+    MLCT_CASE(test_ssm_mamba_wide_conv),
 };
 const int mlct_ssm_count = (int)(sizeof mlct_ssm_cases / sizeof mlct_ssm_cases[0]);
