@@ -1,0 +1,181 @@
+/* ngram_driver.c - command-line side of bench/kenlm_compare.sh: the same
+   jobs KenLM's lmplz and query do, one process each, so both tools are timed
+   and their peak RSS read the same way (/usr/bin/time around the process).
+
+   Build (from the repository root):
+       cc -std=c99 -O2 -march=native -Wall -Wextra -Wpedantic \
+          -o build/ngram_driver bench/ngram_driver.c -lm
+
+   Commands:
+       ngram_driver corpus TRAIN.txt TEST.txt
+           writes bench_ngram's synthetic texts (tests/ngram_ref.py corpus():
+           600k training words with a 40000-word vocabulary, seed 1, and the
+           1M-token test text, seed 2)
+       ngram_driver train ORDER TEXT OUT.arpa
+           reads TEXT, trains interpolated modified Kneser-Ney (fallback
+           discounts 0.5 1 1.5, as lmplz --discount_fallback), writes ARPA;
+           prints the n-gram counts and the training time
+       ngram_driver ppl MODEL.arpa TEXT
+           reads the ARPA query-only, then reads TEXT and scores it with
+           mlc_ngram_perplexity; prints the four summary lines of KenLM's
+           `query` (same format), then model load seconds, seconds and
+           tokens/s for reading + scoring TEXT, the model's bytes and the
+           resident set (kB) after scoring, TEXT still held */
+#define _GNU_SOURCE 1
+#define MLCORE_IMPLEMENTATION
+#include "../mlcore.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* ---- the corpus, as in bench_ngram.c (tests/ngram_ref.py corpus()) ---- */
+typedef struct { char *p; size_t n, cap; } sbuf;
+static void put(sbuf *b, const char *s, size_t n) {
+    if (b->n + n + 1 > b->cap) {
+        b->cap = (b->cap ? b->cap : 1 << 16) * 2 + n;
+        b->p = (char *)realloc(b->p, b->cap);
+        if (!b->p) { fprintf(stderr, "out of memory\n"); exit(1); }
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+static uint32_t xs32(uint32_t *x) { *x ^= *x << 13; *x ^= *x >> 17; *x ^= *x << 5; return *x; }
+static char *corpus(uint32_t seed, long n_words, uint32_t V, size_t *len) {
+    static const char *const syl[16] = { "ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "du", "ga", "hi", "jo", "ze", "bu", "fa" };
+    sbuf b = {0, 0, 0};
+    uint32_t x = seed, prev = 0;
+    long words = 0;
+    while (words < n_words) {
+        int L = 3 + (int)(xs32(&x) % 10), j;
+        for (j = 0; j < L; j++) {
+            uint32_t w, i;
+            int d[16], n = 0;
+            if (j > 0 && xs32(&x) % 4 < 2) w = (prev * 7 + (xs32(&x) % 5) * 13 + 1) % V;
+            else {
+                uint64_t a = xs32(&x) % V, bb = xs32(&x) % V, c = xs32(&x) % V;
+                w = (uint32_t)(a * bb / V * c / V);
+            }
+            if (j) put(&b, " ", 1);
+            for (i = w + 1; i; i /= 16) d[n++] = (int)(i % 16);
+            while (n--) put(&b, syl[d[n]], 2);
+            prev = w;
+        }
+        put(&b, "\n", 1);
+        words += L;
+    }
+    b.p[b.n] = 0;
+    *len = b.n;
+    return b.p;
+}
+
+static int write_file(const char *path, const char *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(data, 1, len, f) == len;
+    if (f && fclose(f) != 0) ok = 0;
+    if (!ok) fprintf(stderr, "cannot write %s\n", path);
+    return ok;
+}
+
+/* Resident set now, kB (0 where /proc is missing). */
+static long rss_kb(void) {
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
+        fclose(f);
+    }
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static char *load(const char *path, size_t *len) {
+    void *d;
+    if (mlc_file_load(path, &d, len) != MLC_OK) { fprintf(stderr, "cannot read %s\n", path); return NULL; }
+    return (char *)d;
+}
+
+/* The shortest %g form that reads back to v (as KenLM prints doubles). */
+static void print_shortest(double v) {
+    char buf[64];
+    int prec;
+    for (prec = 1; prec < 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v && !strchr(buf, 'e')) break;
+    }
+    if (prec == 17) snprintf(buf, sizeof buf, "%.17g", v);
+    fputs(buf, stdout);
+}
+
+static int usage(const char *argv0) {
+    fprintf(stderr, "usage: %s corpus TRAIN.txt TEST.txt\n"
+                    "       %s train ORDER TEXT OUT.arpa\n"
+                    "       %s ppl MODEL.arpa TEXT\n", argv0, argv0, argv0);
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 4 && !strcmp(argv[1], "corpus")) {
+        size_t n1, n2;
+        char *a = corpus(1, 600000, 40000, &n1), *b = corpus(2, 1000000 - 120000, 40800, &n2);
+        int ok = write_file(argv[2], a, n1) && write_file(argv[3], b, n2);
+        free(a);
+        free(b);
+        return ok ? 0 : 1;
+    }
+    if (argc == 5 && !strcmp(argv[1], "train")) {
+        mlc_ngram_params p = mlc_ngram_params_default(atoi(argv[2]));
+        mlc_ngram m;
+        size_t len;
+        double t0 = now(), t1, t2;
+        char *text = load(argv[3], &len);
+        int n;
+        if (!text) return 1;
+        t1 = now();
+        if (mlc_ngram_train(&m, text, len, &p, NULL) != MLC_OK) { fprintf(stderr, "training failed\n"); return 1; }
+        t2 = now();
+        free(text);
+        if (mlc_ngram_write_arpa_file(&m, argv[4]) != MLC_OK) { fprintf(stderr, "cannot write %s\n", argv[4]); return 1; }
+        printf("counts");
+        for (n = 0; n < m.order; n++) printf(" %llu", (unsigned long long)m.counts[n]);
+        printf("\nfallback_orders 0x%x\n", m.fallback_orders);
+        printf("train_seconds %.6f\ntotal_seconds %.6f\nmodel_bytes %zu\ntrain_peak_bytes %zu\n",
+               t2 - t1, now() - t0, m.bytes, m.train_peak_bytes);
+        mlc_ngram_free(&m);
+        return 0;
+    }
+    if (argc == 4 && !strcmp(argv[1], "ppl")) {
+        mlc_ngram q;
+        mlc_ngram_ppl pp;
+        size_t line = 0, len;
+        double t0 = now(), t1, t2;
+        char *text;
+        if (mlc_ngram_read_arpa_file(&q, argv[2], 1, NULL, &line) != MLC_OK) {
+            fprintf(stderr, "cannot read %s (line %zu)\n", argv[2], line);
+            return 1;
+        }
+        t1 = now();
+        text = load(argv[3], &len);
+        if (!text) return 1;
+        if (mlc_ngram_perplexity(&q, text, len, &pp) != MLC_OK) { fprintf(stderr, "perplexity failed\n"); return 1; }
+        t2 = now();
+        printf("Perplexity including OOVs:\t");
+        print_shortest(pp.ppl);
+        printf("\nPerplexity excluding OOVs:\t");
+        print_shortest(pp.ppl_no_oov);
+        printf("\nOOVs:\t%llu\nTokens:\t%llu\n", (unsigned long long)pp.oovs, (unsigned long long)pp.tokens);
+        printf("load_seconds %.6f\nquery_seconds %.6f\ntokens_per_second %.0f\nmodel_bytes %zu\nrss_kb_after_query %ld\n",
+               t1 - t0, t2 - t1, (double)pp.tokens / (t2 - t1), q.bytes, rss_kb());
+        free(text);
+        mlc_ngram_free(&q);
+        return 0;
+    }
+    return usage(argv[0]);
+}
