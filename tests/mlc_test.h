@@ -40,6 +40,17 @@ typedef struct { uint32_t s; } mlct_rng;
 float mlct_uniform(mlct_rng *r, float lo, float hi);
 uint32_t mlct_u32(mlct_rng *r);
 void mlct_fill(mlct_rng *r, float *x, size_t n, float lo, float hi);
+int mlct_rnd(mlct_rng *r, int lo, int hi);                 /* uniform in [lo, hi] */
+unsigned char *mlct_align64(void *p);                      /* p rounded up to 64 bytes */
+/* a parallel_for that runs the tasks in reverse order, counting them */
+extern int mlct_tasks_run;
+void mlct_reverse_pfor(void *user, mlc_task_fn fn, void *arg, int n_tasks);
+/* |got - want| <= tol[i] + rel * |want| everywhere (NaN/inf must match);
+   prints the worst element */
+void mlct_check_tol(const char *file, int line, const char *what, const float *got, const float *want,
+                    const double *tol, double rel, size_t n);
+#define CHECK_TOL_REL(what, got, want, tol, rel, n) \
+    mlct_check_tol(__FILE__, __LINE__, (what), (got), (want), (tol), (rel), (n))
 
 /* Loads tests/golden/<file> into memory (malloc) and parses it. Returns 0 on
    failure (and counts a failure). */

@@ -56,27 +56,7 @@ static double gam(double n) { return n * U / (1.0 - n * U); }
 /* ---- helpers --------------------------------------------------------------- */
 
 /* |got - want| <= tol[i] for every i; NaN/inf must match. Prints the worst. */
-static void check_tol(const char *file, int line, const char *what, const float *got, const float *want,
-                      const double *tol, size_t n) {
-    size_t i, wi = 0;
-    double worst = 0.0, wd = 0.0, wt = 0.0;
-    if (!got || !want || !tol) { mlct_failures++; fprintf(stderr, "  %s:%d: %s: no data\n", file, line, what); return; }
-    for (i = 0; i < n; i++) {
-        double g = got[i], w = want[i], d, r;
-        if (isnan(w) || isinf(w) || isnan(g) || isinf(g)) d = (g == w) ? 0.0 : INFINITY;
-        else d = fabs(g - w);
-        r = d == 0.0 ? 0.0 : (tol[i] > 0.0 ? d / tol[i] : INFINITY);
-        if (r > worst) { worst = r; wi = i; wd = d; wt = tol[i]; }
-    }
-    if (worst > 1.0) {
-        mlct_failures++;
-        fprintf(stderr, "  %s:%d: %s: |got - want| = %.3g > tol %.3g (%.2fx) at [%lu]: got %.9g, want %.9g\n",
-                file, line, what, wd, wt, worst, (unsigned long)wi, (double)got[wi], (double)want[wi]);
-    } else if (getenv("MLCT_VERBOSE")) {
-        printf("       %-52s worst diff/tol %.3f\n", what, worst);
-    }
-}
-#define CHECK_TOL(what, got, want, tol, n) check_tol(__FILE__, __LINE__, (what), (got), (want), (tol), (n))
+#define CHECK_TOL(what, got, want, tol, n) CHECK_TOL_REL(what, got, want, tol, 0.0, n)
 
 /* max|got - want| <= rel * max|want|. */
 static void check_rel(const char *file, int line, const char *what, const float *got, const float *want, size_t n,
@@ -95,13 +75,6 @@ static void check_rel(const char *file, int line, const char *what, const float 
     }
 }
 #define CHECK_REL(what, got, want, n, rel) check_rel(__FILE__, __LINE__, (what), (got), (want), (n), (rel))
-
-static int tasks_run;
-static void reverse_pfor(void *user, mlc_task_fn fn, void *arg, int n_tasks) {
-    int i;
-    (void)user;
-    for (i = n_tasks - 1; i >= 0; i--) { fn(arg, i); tasks_run++; }
-}
 
 typedef struct { unsigned char *mem; mlc_arena a; } arena_t;
 static void arena_open(arena_t *a, size_t bytes) {
@@ -508,11 +481,11 @@ static void test_attn_online_vs_naive(void) {
             mk.add = add; mk.add_ld = d.kv_len + 2;
             mk.add_head_stride = (size_t)T * mk.add_ld; mk.add_batch_stride = mk.add_head_stride * d.n_heads;
         }
-        ctx.parallel_for = reverse_pfor; ctx.user = NULL; ctx.n_threads = 3;
+        ctx.parallel_for = mlct_reverse_pfor; ctx.user = NULL; ctx.n_threads = 3;
         arena_open(&ar, mlc_attention_scratch_bytes(&d, &ctx));
-        tasks_run = 0;
+        mlct_tasks_run = 0;
         CHECK_OK(mlc_attention_f32(mode & 1 ? &ctx : NULL, &d, q, ldq, k, ldk, v, ldv, o, ldo, 0.0f, &mk, &ar.a));
-        if (mode & 1) CHECK(tasks_run > 0 || d.batch * d.n_heads * ((T + 7) / 8) < 2);
+        if (mode & 1) CHECK(mlct_tasks_run > 0 || d.batch * d.n_heads * ((T + 7) / 8) < 2);
         CHECK_OK(mlc_attention_ref_f32(&d, q, ldq, k, ldk, v, ldv, o2, ldo, 0.0f, &mk));
         tol = attn_bound(&d, q, ldq, k, ldk, v, ldv, o2, ldo, &mk);
         tol2 = (double *)malloc(no * sizeof(double));
@@ -683,7 +656,7 @@ static void test_attn_encoder_golden(void) {
         snprintf(nm, sizeof nm, "%s.x", cfg[c]); x = mlct_golden_get(&g, nm, &tx);
         snprintf(nm, sizeof nm, "%s.pad", cfg[c]); padf = mlct_golden_get(&g, nm, NULL);
         if (padf) pad = pad_bytes(padf, 18);
-        ctx.parallel_for = reverse_pfor; ctx.user = NULL; ctx.n_threads = 2;
+        ctx.parallel_for = mlct_reverse_pfor; ctx.user = NULL; ctx.n_threads = 2;
         for (k = 0; x && pad && k < 3; k++) {
             static const char *outs[3] = { "y", "y_pad", "y_causal" };
             float *want, got[2 * 9 * 32];

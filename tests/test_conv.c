@@ -51,40 +51,6 @@ static double *abs_sums(const float *x, const float *w, const float *b, const cd
     return s;
 }
 
-/* Checks |got - want| <= tol[i] + rel * |want| everywhere; NaN/inf must
-   match exactly. Prints the worst element. */
-static void check_tol(const char *file, int line, const char *what, const float *got, const float *want,
-                      const double *tol, double rel, size_t n) {
-    size_t i, wi = 0;
-    double worst = 0.0, wd = 0.0, wt = 0.0;
-    if (!got || !want) { mlct_failures++; fprintf(stderr, "  %s:%d: %s: no data\n", file, line, what); return; }
-    for (i = 0; i < n; i++) {
-        double g = got[i], w = want[i], d, t = tol[i] + rel * fabs(w), r;
-        if (isnan(w) || isinf(w) || isnan(g) || isinf(g)) d = (g == w) ? 0.0 : INFINITY;
-        else d = fabs(g - w);
-        r = d == 0.0 ? 0.0 : (t > 0.0 ? d / t : INFINITY);
-        if (r > worst) { worst = r; wi = i; wd = d; wt = t; }
-    }
-    if (worst > 1.0) {
-        mlct_failures++;
-        fprintf(stderr, "  %s:%d: %s: |got - want| = %.3g > tol %.3g (%.2fx) at [%lu]: got %.9g, want %.9g\n",
-                file, line, what, wd, wt, worst, (unsigned long)wi, (double)got[wi], (double)want[wi]);
-    } else if (getenv("MLCT_VERBOSE")) {
-        printf("       %-52s worst diff/tol %.3f\n", what, worst);
-    }
-}
-#define CHECK_TOL(what, got, want, tol, rel, n) check_tol(__FILE__, __LINE__, (what), (got), (want), (tol), (rel), (n))
-
-static int tasks_run;
-static void reverse_pfor(void *user, mlc_task_fn fn, void *arg, int n_tasks) {
-    int i;
-    (void)user;
-    for (i = n_tasks - 1; i >= 0; i--) { fn(arg, i); tasks_run++; }
-}
-
-static unsigned char *align64(void *p) {
-    return (unsigned char *)p + ((64 - ((size_t)(uintptr_t)p & 63)) & 63);
-}
 
 static mlc_conv2d_params params_of(const float *v) {
     mlc_conv2d_params p;
@@ -148,7 +114,7 @@ static void test_conv_golden(void) {
         bytes = mlc_conv2d_arena_bytes(d.cin, d.cout, &p, b != NULL);
         CHECK(bytes > 0);
         mem = malloc(bytes + 64);
-        mlc_arena_init(&arena, align64(mem), bytes);
+        mlc_arena_init(&arena, mlct_align64(mem), bytes);
         CHECK_OK(mlc_conv2d_load(&c, &g.st, prefix, &p, &arena));
         CHECK(mlc_arena_peak(&arena) <= bytes);
         CHECK_EQ_INT(c.in_ch, d.cin);
@@ -174,13 +140,13 @@ static void test_conv_golden(void) {
         tol_act = (double *)malloc(total * sizeof(double));
         gamma = 7.0 * sqrt((double)p.kernel_h * p.kernel_w * (d.cin / p.groups) + 1.0) * U;
         for (i = 0; i < total; i++) tol[i] = gamma * s[i] + U * fabs((double)y[i]);
-        ctx.parallel_for = reverse_pfor; ctx.user = NULL; ctx.n_threads = 3;
+        ctx.parallel_for = mlct_reverse_pfor; ctx.user = NULL; ctx.n_threads = 3;
 
         for (pass = 0; pass < 4; pass++) {
             /* 0: forward, 1: forward with parallel_for, 2: ref, 3: init + forward */
             const char *fn = pass == 0 ? "forward" : pass == 1 ? "forward parallel_for" : pass == 2 ? "ref" : "init+forward";
             if (pass == 3) {
-                mlc_arena_init(&arena, align64(mem), bytes);
+                mlc_arena_init(&arena, mlct_align64(mem), bytes);
                 CHECK_OK(mlc_conv2d_init(&c, w, b, d.cin, d.cout, &p, &arena));
             }
             for (a = -1; a < N_FUSED; a++) {
@@ -195,12 +161,12 @@ static void test_conv_golden(void) {
                     for (i = 0; i < total; i++) tol_act[i] = fa->lip * tol[i];
                 }
                 for (i = 0; i < total; i++) got[i] = NAN;   /* every element must be written */
-                tasks_run = 0;
+                mlct_tasks_run = 0;
                 if (pass == 2) CHECK_OK(mlc_conv2d_ref(&c, &tgot, &tx, act, 0.0f));
                 else CHECK_OK(mlc_conv2d_forward(&c, pass == 1 ? &ctx : NULL, &tgot, &tx, act, 0.0f, &scratch));
                 CHECK_EQ_INT(scratch.used, 0);
                 snprintf(what, sizeof what, "conv %s %s %s", fn, prefix, fa ? fa->suffix : "");
-                CHECK_TOL(what, got, want, fa ? tol_act : tol, fa ? fa->rel : 0.0, total);
+                CHECK_TOL_REL(what, got, want, fa ? tol_act : tol, fa ? fa->rel : 0.0, total);
                 if (want != y) free(want);
             }
         }
@@ -215,7 +181,6 @@ static void test_conv_golden(void) {
 
 /* ---- vector kernels against the reference, random shapes ------------------ */
 
-static int rnd(mlct_rng *r, int lo, int hi) { return lo + (int)(mlct_u32(r) % (uint32_t)(hi - lo + 1)); }
 
 static void test_conv_random(void) {
     static const mlc_act acts[4] = { MLC_ACT_NONE, MLC_ACT_RELU, MLC_ACT_RELU6, MLC_ACT_LEAKY_RELU };
@@ -228,7 +193,7 @@ static void test_conv_random(void) {
         mlc_conv2d c;
         mlc_arena arena, scratch;
         cdims d;
-        int shape_kind = rnd(&rng, 0, 3), oh, ow, gsel;
+        int shape_kind = mlct_rnd(&rng, 0, 3), oh, ow, gsel;
         size_t nx, nw, ny, i, bytes, sbytes;
         float *x, *w, *b, *y1, *y2;
         double *s, *tol, gamma;
@@ -237,14 +202,14 @@ static void test_conv_random(void) {
         mlc_ctx ctx;
         mlc_act act = acts[it & 3];
         mlc_result r;
-        d.n = rnd(&rng, 1, 2); d.h = rnd(&rng, 1, 13); d.w = rnd(&rng, 1, 13);
-        d.cin = rnd(&rng, 1, 37);
-        p.kernel_h = rnd(&rng, 1, 5); p.kernel_w = rnd(&rng, 1, 5);
-        p.stride_h = rnd(&rng, 1, 3); p.stride_w = rnd(&rng, 1, 3);
-        p.dilation_h = rnd(&rng, 1, 2); p.dilation_w = rnd(&rng, 1, 2);
-        p.pad_top = rnd(&rng, 0, 3); p.pad_bottom = rnd(&rng, 0, 3);
-        p.pad_left = rnd(&rng, 0, 3); p.pad_right = rnd(&rng, 0, 3);
-        gsel = rnd(&rng, 0, 2);
+        d.n = mlct_rnd(&rng, 1, 2); d.h = mlct_rnd(&rng, 1, 13); d.w = mlct_rnd(&rng, 1, 13);
+        d.cin = mlct_rnd(&rng, 1, 37);
+        p.kernel_h = mlct_rnd(&rng, 1, 5); p.kernel_w = mlct_rnd(&rng, 1, 5);
+        p.stride_h = mlct_rnd(&rng, 1, 3); p.stride_w = mlct_rnd(&rng, 1, 3);
+        p.dilation_h = mlct_rnd(&rng, 1, 2); p.dilation_w = mlct_rnd(&rng, 1, 2);
+        p.pad_top = mlct_rnd(&rng, 0, 3); p.pad_bottom = mlct_rnd(&rng, 0, 3);
+        p.pad_left = mlct_rnd(&rng, 0, 3); p.pad_right = mlct_rnd(&rng, 0, 3);
+        gsel = mlct_rnd(&rng, 0, 2);
         if (shape_kind == 0) {          /* depthwise, often 3x3 */
             if (it & 4) { p.kernel_h = p.kernel_w = 3; p.dilation_h = p.dilation_w = 1; }
             d.cout = d.cin; p.groups = d.cin;
@@ -252,14 +217,14 @@ static void test_conv_random(void) {
             p.kernel_h = p.kernel_w = 1; p.stride_h = p.stride_w = 1;
             p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 0;
             p.groups = gsel == 2 && d.cin % 2 == 0 ? 2 : 1;
-            d.cout = rnd(&rng, 1, 20) * p.groups;
+            d.cout = mlct_rnd(&rng, 1, 20) * p.groups;
         } else {                        /* general, groups 1, 2 or Cin */
             p.groups = gsel == 0 ? 1 : gsel == 1 ? (d.cin % 2 == 0 ? 2 : 1) : d.cin;
-            d.cout = rnd(&rng, 1, 6) * p.groups;
+            d.cout = mlct_rnd(&rng, 1, 6) * p.groups;
             if (p.groups > 1 && d.cout > 64) d.cout = p.groups;
             if (it % 5 == 3) {          /* a stem: direct kernel, whole and partial channel panels */
-                d.cin = rnd(&rng, 1, 3); p.groups = 1; d.cout = rnd(&rng, 1, 70);
-                d.w = rnd(&rng, 1, 40);
+                d.cin = mlct_rnd(&rng, 1, 3); p.groups = 1; d.cout = mlct_rnd(&rng, 1, 70);
+                d.w = mlct_rnd(&rng, 1, 40);
             }
         }
         nw = (size_t)d.cout * (d.cin / p.groups) * p.kernel_h * p.kernel_w;
@@ -303,7 +268,7 @@ static void test_conv_random(void) {
         sbytes = mlc_conv2d_scratch_bytes(&c, d.h, d.w);
         smem = malloc(sbytes + 1);
         mlc_arena_init(&scratch, smem, sbytes);
-        ctx.parallel_for = reverse_pfor; ctx.user = NULL; ctx.n_threads = 1 + (it % 4);
+        ctx.parallel_for = mlct_reverse_pfor; ctx.user = NULL; ctx.n_threads = 1 + (it % 4);
         CHECK_OK(mlc_conv2d_forward(&c, (it & 1) ? &ctx : NULL, &ty1, &tx, act, 0.1f, &scratch));
         CHECK_EQ_INT(scratch.used, 0);
         CHECK_OK(mlc_conv2d_ref(&c, &ty2, &tx, act, 0.1f));
@@ -318,7 +283,7 @@ static void test_conv_random(void) {
             snprintf(what, sizeof what, "random #%d kind %d N%d %dx%dx%d -> %d k%dx%d s%d,%d d%d,%d p%d,%d,%d,%d g%d",
                      it, (int)c.kind, d.n, d.h, d.w, d.cin, d.cout, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w,
                      p.dilation_h, p.dilation_w, p.pad_top, p.pad_bottom, p.pad_left, p.pad_right, p.groups);
-            CHECK_TOL(what, y1, y2, tol, act == MLC_ACT_LEAKY_RELU ? 2 * U : 0.0, ny);
+            CHECK_TOL_REL(what, y1, y2, tol, act == MLC_ACT_LEAKY_RELU ? 2 * U : 0.0, ny);
         }
         free(tol); free(s); free(smem); free(x); free(y1); free(y2); free(w); free(b); free(mem);
     }
@@ -358,17 +323,17 @@ static void test_conv_parallel_split(void) {
         sbytes = mlc_conv2d_scratch_bytes(&c, h, wd);
         smem = malloc(sbytes + 1);
         mlc_arena_init(&scratch, smem, sbytes);
-        ctx.parallel_for = reverse_pfor; ctx.user = NULL; ctx.n_threads = 4;
-        tasks_run = 0;
+        ctx.parallel_for = mlct_reverse_pfor; ctx.user = NULL; ctx.n_threads = 4;
+        mlct_tasks_run = 0;
         CHECK_OK(mlc_conv2d_forward(&c, &ctx, &ty1, &tx, MLC_ACT_RELU6, 0.0f, &scratch));
-        CHECK(tasks_run > 1);
+        CHECK(mlct_tasks_run > 1);
         CHECK_OK(mlc_conv2d_ref(&c, &ty2, &tx, MLC_ACT_RELU6, 0.0f));
         d.n = 1; d.h = h; d.w = wd; d.cin = cin; d.cout = cout; d.oh = h; d.ow = wd;
         s = abs_sums(x, w, b, &d, &p);
         tol = (double *)malloc(ny * sizeof(double));
         gamma = 7.0 * sqrt((double)p.kernel_h * p.kernel_w * (cin / p.groups) + 1.0) * U;
         for (i = 0; i < ny; i++) tol[i] = 2.0 * gamma * s[i];
-        CHECK_TOL("parallel split vs ref", y1, y2, tol, 0.0, ny);
+        CHECK_TOL_REL("parallel split vs ref", y1, y2, tol, 0.0, ny);
         free(tol); free(s); free(smem); free(mem); free(w); free(b); free(x); free(y1); free(y2);
     }
 }
@@ -444,11 +409,11 @@ static void test_conv_bad(void) {
     CHECK_EQ_INT(mlc_conv2d_arena_bytes(3, 4, &q, 1), 0);   /* groups 2 does not divide 3 */
     /* arena too small: NOMEM, need says what would have fitted */
     bytes = mlc_conv2d_arena_bytes(4, 4, &p, 1);
-    mlc_arena_init(&arena, align64(mem), bytes / 2);
+    mlc_arena_init(&arena, mlct_align64(mem), bytes / 2);
     CHECK_ERR(mlc_conv2d_init(&c, w, w, 4, 4, &p, &arena), MLC_ERR_NOMEM);
     CHECK(arena.need > bytes / 2);
     CHECK_EQ_INT(arena.used, 0);
-    mlc_arena_init(&arena, align64(mem), bytes);
+    mlc_arena_init(&arena, mlct_align64(mem), bytes);
     CHECK_OK(mlc_conv2d_init(&c, w, w, 4, 4, &p, &arena));
     CHECK_EQ_INT(c.kind, MLC_CONV2D_GENERAL);
 
@@ -499,7 +464,7 @@ static void test_conv_bad(void) {
         mlc_conv2d_params pb = mlc_conv2d_params_make(5, 1, 0, 2, 1);   /* effective 9 */
         mlc_tensor tx = mlc_tensor_4d(xb, 1, 8, 9, 1), ty = mlc_tensor_4d(yb, 1, 1, 1, 1);
         int oh = -1, ow = -1;
-        mlc_arena_init(&arena, align64(mem), sizeof mem - 64);
+        mlc_arena_init(&arena, mlct_align64(mem), sizeof mem - 64);
         CHECK_OK(mlc_conv2d_init(&big, w, NULL, 1, 1, &pb, &arena));
         CHECK_ERR(mlc_conv2d_out_size(&big, 8, 9, &oh, &ow), MLC_ERR_SHAPE);
         CHECK_OK(mlc_conv2d_out_size(&big, 9, 9, &oh, &ow));
@@ -513,7 +478,7 @@ static void test_conv_bad(void) {
         mlc_conv2d huge;
         mlc_conv2d_params ph = mlc_conv2d_params_make(1, 1, 0, 1, 1);
         int oh = -1, ow = -1;
-        mlc_arena_init(&arena, align64(mem), sizeof mem - 64);
+        mlc_arena_init(&arena, mlct_align64(mem), sizeof mem - 64);
         ph.kernel_h = ph.kernel_w = 65536;   /* K = 2^32 */
         CHECK_ERR(mlc_conv2d_init(&huge, w, NULL, 1, 1, &ph, &arena), MLC_ERR_UNSUPPORTED);
         CHECK_EQ_INT(mlc_conv2d_arena_bytes(1, 1, &ph, 0), 0);
@@ -545,7 +510,7 @@ static void test_conv_bad(void) {
         mlc_conv2d pw, dw;
         mlc_conv2d_params pp = mlc_conv2d_params_make(1, 1, 0, 1, 1), pd = mlc_conv2d_params_make(3, 2, 1, 1, 4);
         mlc_tensor ty = mlc_tensor_4d(yb, 2, 6, 6, 8), tyd = mlc_tensor_4d(yb, 2, 3, 3, 4);
-        mlc_arena_init(&arena, align64(mem), sizeof mem - 64);
+        mlc_arena_init(&arena, mlct_align64(mem), sizeof mem - 64);
         CHECK_OK(mlc_conv2d_init(&pw, w, NULL, 4, 8, &pp, &arena));
         CHECK_OK(mlc_conv2d_init(&dw, w, NULL, 4, 4, &pd, &arena));
         CHECK_EQ_INT(pw.kind, MLC_CONV2D_POINTWISE);

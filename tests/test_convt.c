@@ -57,40 +57,6 @@ static double *abs_sums(const float *x, const float *w, const float *b, const td
     return s;
 }
 
-/* Checks |got - want| <= tol[i] + rel * |want| everywhere; NaN/inf must
-   match exactly. Prints the worst element. */
-static void check_tol(const char *file, int line, const char *what, const float *got, const float *want,
-                      const double *tol, double rel, size_t n) {
-    size_t i, wi = 0;
-    double worst = 0.0, wd = 0.0, wt = 0.0;
-    if (!got || !want) { mlct_failures++; fprintf(stderr, "  %s:%d: %s: no data\n", file, line, what); return; }
-    for (i = 0; i < n; i++) {
-        double g = got[i], w = want[i], d, t = tol[i] + rel * fabs(w), r;
-        if (isnan(w) || isinf(w) || isnan(g) || isinf(g)) d = (g == w) ? 0.0 : INFINITY;
-        else d = fabs(g - w);
-        r = d == 0.0 ? 0.0 : (t > 0.0 ? d / t : INFINITY);
-        if (r > worst) { worst = r; wi = i; wd = d; wt = t; }
-    }
-    if (worst > 1.0) {
-        mlct_failures++;
-        fprintf(stderr, "  %s:%d: %s: |got - want| = %.3g > tol %.3g (%.2fx) at [%lu]: got %.9g, want %.9g\n",
-                file, line, what, wd, wt, worst, (unsigned long)wi, (double)got[wi], (double)want[wi]);
-    } else if (getenv("MLCT_VERBOSE")) {
-        printf("       %-60s worst diff/tol %.3f\n", what, worst);
-    }
-}
-#define CHECK_TOL(what, got, want, tol, rel, n) check_tol(__FILE__, __LINE__, (what), (got), (want), (tol), (rel), (n))
-
-static int tasks_run;
-static void reverse_pfor(void *user, mlc_task_fn fn, void *arg, int n_tasks) {
-    int i;
-    (void)user;
-    for (i = n_tasks - 1; i >= 0; i--) { fn(arg, i); tasks_run++; }
-}
-
-static unsigned char *align64(void *p) {
-    return (unsigned char *)p + ((64 - ((size_t)(uintptr_t)p & 63)) & 63);
-}
 
 static mlc_conv_transpose2d_params params_of(const float *v) {
     mlc_conv_transpose2d_params p;
@@ -155,7 +121,7 @@ static void test_convt_golden(void) {
         bytes = mlc_conv_transpose2d_arena_bytes(d.cin, d.cout, &p, b != NULL);
         CHECK(bytes > 0);
         mem = malloc(bytes + 64);
-        mlc_arena_init(&arena, align64(mem), bytes);
+        mlc_arena_init(&arena, mlct_align64(mem), bytes);
         CHECK_OK(mlc_conv_transpose2d_load(&c, &g.st, prefix, &p, &arena));
         CHECK(mlc_arena_peak(&arena) <= bytes);
         CHECK_EQ_INT(c.in_ch, d.cin);
@@ -180,13 +146,13 @@ static void test_convt_golden(void) {
         tol = (double *)malloc(total * sizeof(double));
         gamma = gamma_of(&p, d.cin);
         for (i = 0; i < total; i++) tol[i] = gamma * s[i] + U * fabs((double)y[i]);
-        ctx.parallel_for = reverse_pfor; ctx.user = NULL; ctx.n_threads = 3;
+        ctx.parallel_for = mlct_reverse_pfor; ctx.user = NULL; ctx.n_threads = 3;
 
         for (pass = 0; pass < 4; pass++) {
             /* 0: forward, 1: forward with parallel_for, 2: ref, 3: init + forward */
             const char *fn = pass == 0 ? "forward" : pass == 1 ? "forward parallel_for" : pass == 2 ? "ref" : "init+forward";
             if (pass == 3) {
-                mlc_arena_init(&arena, align64(mem), bytes);
+                mlc_arena_init(&arena, mlct_align64(mem), bytes);
                 CHECK_OK(mlc_conv_transpose2d_init(&c, w, b, d.cin, d.cout, &p, &arena));
             }
             for (a = 0; a < 2; a++) {
@@ -198,7 +164,7 @@ static void test_convt_golden(void) {
                 else CHECK_OK(mlc_conv_transpose2d_forward(&c, pass == 1 ? &ctx : NULL, &tgot, &tx, act, 0.0f, &scratch));
                 CHECK_EQ_INT(scratch.used, 0);
                 snprintf(what, sizeof what, "convt %s %s%s", fn, prefix, a ? " relu" : "");
-                CHECK_TOL(what, got, want, tol, 0.0, total);
+                CHECK_TOL_REL(what, got, want, tol, 0.0, total);
             }
         }
         free(tol); free(s); free(smem); free(mem); free(got);
@@ -212,7 +178,6 @@ static void test_convt_golden(void) {
 
 /* ---- vector kernels against the reference, random shapes ------------------ */
 
-static int rnd(mlct_rng *r, int lo, int hi) { return lo + (int)(mlct_u32(r) % (uint32_t)(hi - lo + 1)); }
 
 /* Forward (serial or through parallel_for) against ref on random x, w, b;
    returns 1 when the shape had an output and was compared. */
@@ -282,7 +247,7 @@ static int convt_vs_ref(mlct_rng *rng, int nb, int h, int wd, int cin, int cout,
                  tag, (int)c.kind, nb, h, wd, cin, cout, p->kernel_h, p->kernel_w, p->stride_h, p->stride_w,
                  p->dilation_h, p->dilation_w, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right,
                  p->out_pad_h, p->out_pad_w, p->groups);
-        CHECK_TOL(what, y1, y2, tol, act == MLC_ACT_LEAKY_RELU ? 2 * U : 0.0, ny);
+        CHECK_TOL_REL(what, y1, y2, tol, act == MLC_ACT_LEAKY_RELU ? 2 * U : 0.0, ny);
     }
     free(tol); free(s); free(smem); free(x); free(y1); free(y2); free(w); free(b); free(mem);
     return 1;
@@ -297,24 +262,24 @@ static void test_convt_random(void) {
     for (it = 0; it < iters; it++) {
         mlc_conv_transpose2d_params p;
         mlc_ctx ctx;
-        int nb = rnd(&rng, 1, 2), h = rnd(&rng, 1, 9), wd = rnd(&rng, 1, 9), cin = rnd(&rng, 1, 37), cout;
-        int shape_kind = rnd(&rng, 0, 2), gsel = rnd(&rng, 0, 2), kind = 0;
+        int nb = mlct_rnd(&rng, 1, 2), h = mlct_rnd(&rng, 1, 9), wd = mlct_rnd(&rng, 1, 9), cin = mlct_rnd(&rng, 1, 37), cout;
+        int shape_kind = mlct_rnd(&rng, 0, 2), gsel = mlct_rnd(&rng, 0, 2), kind = 0;
         char tag[32];
-        p.kernel_h = rnd(&rng, 1, 5); p.kernel_w = rnd(&rng, 1, 5);
-        p.stride_h = rnd(&rng, 1, 3); p.stride_w = rnd(&rng, 1, 3);
-        p.dilation_h = rnd(&rng, 1, 2); p.dilation_w = rnd(&rng, 1, 2);
-        p.pad_top = rnd(&rng, 0, 3); p.pad_bottom = rnd(&rng, 0, 3);
-        p.pad_left = rnd(&rng, 0, 3); p.pad_right = rnd(&rng, 0, 3);
-        p.out_pad_h = rnd(&rng, 0, (p.stride_h > p.dilation_h ? p.stride_h : p.dilation_h) - 1);
-        p.out_pad_w = rnd(&rng, 0, (p.stride_w > p.dilation_w ? p.stride_w : p.dilation_w) - 1);
+        p.kernel_h = mlct_rnd(&rng, 1, 5); p.kernel_w = mlct_rnd(&rng, 1, 5);
+        p.stride_h = mlct_rnd(&rng, 1, 3); p.stride_w = mlct_rnd(&rng, 1, 3);
+        p.dilation_h = mlct_rnd(&rng, 1, 2); p.dilation_w = mlct_rnd(&rng, 1, 2);
+        p.pad_top = mlct_rnd(&rng, 0, 3); p.pad_bottom = mlct_rnd(&rng, 0, 3);
+        p.pad_left = mlct_rnd(&rng, 0, 3); p.pad_right = mlct_rnd(&rng, 0, 3);
+        p.out_pad_h = mlct_rnd(&rng, 0, (p.stride_h > p.dilation_h ? p.stride_h : p.dilation_h) - 1);
+        p.out_pad_w = mlct_rnd(&rng, 0, (p.stride_w > p.dilation_w ? p.stride_w : p.dilation_w) - 1);
         if (shape_kind == 0) {          /* depthwise */
             cout = cin; p.groups = cin;
         } else {                        /* gemm, groups 1, 2 or Cin (multiplier 1..3) */
             p.groups = gsel == 0 ? 1 : gsel == 1 ? (cin % 2 == 0 ? 2 : 1) : cin;
-            cout = rnd(&rng, 1, gsel == 2 ? 3 : 24) * p.groups;
+            cout = mlct_rnd(&rng, 1, gsel == 2 ? 3 : 24) * p.groups;
             if (p.groups == cin && cout == cin) cout = 2 * cin;
         }
-        ctx.parallel_for = reverse_pfor; ctx.user = NULL; ctx.n_threads = 1 + (it % 4);
+        ctx.parallel_for = mlct_reverse_pfor; ctx.user = NULL; ctx.n_threads = 1 + (it % 4);
         snprintf(tag, sizeof tag, "random #%d", it);
         tested += convt_vs_ref(&rng, nb, h, wd, cin, cout, &p, it % 5 != 0, acts[it & 3], (it & 1) ? &ctx : NULL,
                                tag, &kind);
@@ -345,33 +310,33 @@ static void test_convt_blocks_parallel(void) {
         mlc_conv_transpose2d_params p = mlc_conv_transpose2d_params_make(v[5], v[6], v[7], v[8], v[9], 1);
         mlc_ctx ctx;
         int kind;
-        ctx.parallel_for = reverse_pfor; ctx.user = NULL; ctx.n_threads = 4;
+        ctx.parallel_for = mlct_reverse_pfor; ctx.user = NULL; ctx.n_threads = 4;
         CHECK_EQ_INT(convt_vs_ref(&rng, v[0], v[1], v[2], v[3], v[4], &p, 1, MLC_ACT_NONE, NULL, "blocks", &kind), 1);
-        tasks_run = 0;
+        mlct_tasks_run = 0;
         CHECK_EQ_INT(convt_vs_ref(&rng, v[0], v[1], v[2], v[3], v[4], &p, k & 1, MLC_ACT_RELU6, &ctx, "parallel", &kind), 1);
-        if (k != 1) CHECK(tasks_run > 1);
+        if (k != 1) CHECK(mlct_tasks_run > 1);
     }
     for (it = 0; it < 12; it++) {   /* random, through 2..5 tasks */
         mlc_conv_transpose2d_params p;
         mlc_ctx ctx;
-        int nb = rnd(&rng, 1, 3), h = rnd(&rng, 5, 12), wd = rnd(&rng, 5, 12), cin, cout, kind;
+        int nb = mlct_rnd(&rng, 1, 3), h = mlct_rnd(&rng, 5, 12), wd = mlct_rnd(&rng, 5, 12), cin, cout, kind;
         char tag[32];
-        p.kernel_h = rnd(&rng, 1, 5); p.kernel_w = rnd(&rng, 2, 5);
-        p.stride_h = rnd(&rng, 1, 3); p.stride_w = rnd(&rng, 1, 3);
-        p.dilation_h = rnd(&rng, 1, 2); p.dilation_w = rnd(&rng, 1, 2);
-        p.pad_top = rnd(&rng, 0, 2); p.pad_bottom = rnd(&rng, 0, 2);
-        p.pad_left = rnd(&rng, 0, 2); p.pad_right = rnd(&rng, 0, 2);
-        p.out_pad_h = rnd(&rng, 0, (p.stride_h > p.dilation_h ? p.stride_h : p.dilation_h) - 1);
-        p.out_pad_w = rnd(&rng, 0, (p.stride_w > p.dilation_w ? p.stride_w : p.dilation_w) - 1);
-        if (it % 4 == 3) { cin = cout = p.groups = rnd(&rng, 400, 600); }   /* depthwise */
+        p.kernel_h = mlct_rnd(&rng, 1, 5); p.kernel_w = mlct_rnd(&rng, 2, 5);
+        p.stride_h = mlct_rnd(&rng, 1, 3); p.stride_w = mlct_rnd(&rng, 1, 3);
+        p.dilation_h = mlct_rnd(&rng, 1, 2); p.dilation_w = mlct_rnd(&rng, 1, 2);
+        p.pad_top = mlct_rnd(&rng, 0, 2); p.pad_bottom = mlct_rnd(&rng, 0, 2);
+        p.pad_left = mlct_rnd(&rng, 0, 2); p.pad_right = mlct_rnd(&rng, 0, 2);
+        p.out_pad_h = mlct_rnd(&rng, 0, (p.stride_h > p.dilation_h ? p.stride_h : p.dilation_h) - 1);
+        p.out_pad_w = mlct_rnd(&rng, 0, (p.stride_w > p.dilation_w ? p.stride_w : p.dilation_w) - 1);
+        if (it % 4 == 3) { cin = cout = p.groups = mlct_rnd(&rng, 400, 600); }   /* depthwise */
         else {
-            p.groups = 1 << rnd(&rng, 0, 2);
-            cin = p.groups * rnd(&rng, 12, 32); cout = p.groups * rnd(&rng, 12, 32);
+            p.groups = 1 << mlct_rnd(&rng, 0, 2);
+            cin = p.groups * mlct_rnd(&rng, 12, 32); cout = p.groups * mlct_rnd(&rng, 12, 32);
         }
-        ctx.parallel_for = reverse_pfor; ctx.user = NULL; ctx.n_threads = 2 + it % 4;
+        ctx.parallel_for = mlct_reverse_pfor; ctx.user = NULL; ctx.n_threads = 2 + it % 4;
         snprintf(tag, sizeof tag, "parallel random #%d", it);
-        tasks_run = 0;
-        if (convt_vs_ref(&rng, nb, h, wd, cin, cout, &p, it & 1, MLC_ACT_RELU, &ctx, tag, &kind)) split += tasks_run > 1;
+        mlct_tasks_run = 0;
+        if (convt_vs_ref(&rng, nb, h, wd, cin, cout, &p, it & 1, MLC_ACT_RELU, &ctx, tag, &kind)) split += mlct_tasks_run > 1;
     }
     CHECK(split >= 7);
     if (getenv("MLCT_VERBOSE")) printf("       parallel random: %d of 12 split\n", split);
@@ -464,12 +429,12 @@ static void test_convt_bad(void) {
     }
     /* arena too small: NOMEM, need says what would have fitted, nothing taken */
     bytes = mlc_conv_transpose2d_arena_bytes(4, 4, &p, 1);
-    mlc_arena_init(&arena, align64(mem), bytes / 2);
+    mlc_arena_init(&arena, mlct_align64(mem), bytes / 2);
     CHECK_ERR(mlc_conv_transpose2d_init(&c, w, w, 4, 4, &p, &arena), MLC_ERR_NOMEM);
     CHECK(arena.need > bytes / 2);
     CHECK_EQ_INT(arena.used, 0);
     CHECK(c.w == NULL && c.kind == MLC_CONVT_NONE);
-    mlc_arena_init(&arena, align64(mem), bytes);
+    mlc_arena_init(&arena, mlct_align64(mem), bytes);
     CHECK_OK(mlc_conv_transpose2d_init(&c, w, w, 4, 4, &p, &arena));
     CHECK_EQ_INT(c.kind, MLC_CONVT_GEMM);
 
@@ -536,7 +501,7 @@ static void test_convt_bad(void) {
         mlc_tensor tx = mlc_tensor_4d(xb, 1, 2, 2, 1), ty = mlc_tensor_4d(yb, 1, 1, 1, 1);
         int oh = -1, ow = -1;
         pb.pad_top = 2; pb.pad_bottom = 2;   /* full 4 rows, 4 cropped */
-        mlc_arena_init(&arena, align64(mem), sizeof mem - 64);
+        mlc_arena_init(&arena, mlct_align64(mem), sizeof mem - 64);
         CHECK_OK(mlc_conv_transpose2d_init(&big, w, NULL, 1, 1, &pb, &arena));
         CHECK_ERR(mlc_conv_transpose2d_out_size(&big, 2, 2, &oh, &ow), MLC_ERR_SHAPE);
         CHECK_OK(mlc_conv_transpose2d_out_size(&big, 3, 2, &oh, &ow));
@@ -548,7 +513,7 @@ static void test_convt_bad(void) {
         mlc_conv_transpose2d huge;
         mlc_conv_transpose2d_params ph = mlc_conv_transpose2d_params_make(3, 1, 0, 0, 1, 1);
         int oh = -1, ow = -1;
-        mlc_arena_init(&arena, align64(mem), sizeof mem - 64);
+        mlc_arena_init(&arena, mlct_align64(mem), sizeof mem - 64);
         ph.stride_h = 1 << 20;                /* (in - 1) * stride past INT_MAX */
         CHECK_OK(mlc_conv_transpose2d_init(&huge, w, NULL, 1, 1, &ph, &arena));
         CHECK_ERR(mlc_conv_transpose2d_out_size(&huge, 4096, 5, &oh, &ow), MLC_ERR_SHAPE);
@@ -583,7 +548,7 @@ static void test_convt_bad(void) {
     {   /* depthwise needs no scratch */
         mlc_conv_transpose2d dw;
         mlc_conv_transpose2d_params pd = mlc_conv_transpose2d_params_make(3, 2, 1, 1, 4, 1);
-        mlc_arena_init(&arena, align64(mem), sizeof mem - 64);
+        mlc_arena_init(&arena, mlct_align64(mem), sizeof mem - 64);
         CHECK_OK(mlc_conv_transpose2d_init(&dw, w, NULL, 4, 4, &pd, &arena));
         CHECK_EQ_INT(dw.kind, MLC_CONVT_DEPTHWISE);
         CHECK_EQ_INT(mlc_conv_transpose2d_scratch_bytes(&dw, 6, 6), 0);

@@ -37,6 +37,40 @@ void mlct_fill(mlct_rng *r, float *x, size_t n, float lo, float hi) {
     size_t i; for (i = 0; i < n; i++) x[i] = mlct_uniform(r, lo, hi);
 }
 
+int mlct_rnd(mlct_rng *r, int lo, int hi) { return lo + (int)(mlct_u32(r) % (uint32_t)(hi - lo + 1)); }
+
+unsigned char *mlct_align64(void *p) {
+    return (unsigned char *)p + ((64 - ((size_t)(uintptr_t)p & 63)) & 63);
+}
+
+int mlct_tasks_run;
+void mlct_reverse_pfor(void *user, mlc_task_fn fn, void *arg, int n_tasks) {
+    int i;
+    (void)user;
+    for (i = n_tasks - 1; i >= 0; i--) { fn(arg, i); mlct_tasks_run++; }
+}
+
+void mlct_check_tol(const char *file, int line, const char *what, const float *got, const float *want,
+                    const double *tol, double rel, size_t n) {
+    size_t i, wi = 0;
+    double worst = 0.0, wd = 0.0, wt = 0.0;
+    if (!got || !want || !tol) { mlct_failures++; fprintf(stderr, "  %s:%d: %s: no data\n", file, line, what); return; }
+    for (i = 0; i < n; i++) {
+        double g = got[i], w = want[i], d, t = tol[i] + rel * fabs(w), r;
+        if (isnan(w) || isinf(w) || isnan(g) || isinf(g)) d = (g == w) ? 0.0 : INFINITY;
+        else d = fabs(g - w);
+        r = d == 0.0 ? 0.0 : (t > 0.0 ? d / t : INFINITY);
+        if (r > worst) { worst = r; wi = i; wd = d; wt = t; }
+    }
+    if (worst > 1.0) {
+        mlct_failures++;
+        fprintf(stderr, "  %s:%d: %s: |got - want| = %.3g > tol %.3g (%.2fx) at [%lu]: got %.9g, want %.9g\n",
+                file, line, what, wd, wt, worst, (unsigned long)wi, (double)got[wi], (double)want[wi]);
+    } else if (getenv("MLCT_VERBOSE")) {
+        printf("       %-60s worst diff/tol %.3f\n", what, worst);
+    }
+}
+
 int mlct_golden_open(mlct_golden *g, const char *file) {
     char path[1024];
     size_t mem = 1 << 20;

@@ -214,17 +214,6 @@ static double *to_double(const float *f, size_t n) {
     return d;
 }
 
-static int tasks_run;
-static void reverse_pfor(void *user, mlc_task_fn fn, void *arg, int n_tasks) {
-    int i;
-    (void)user;
-    for (i = n_tasks - 1; i >= 0; i--) { fn(arg, i); tasks_run++; }
-}
-
-static unsigned char *align64(void *p) {
-    return (unsigned char *)p + ((64 - ((size_t)(uintptr_t)p & 63)) & 63);
-}
-
 /* Runs the step API over a whole sequence (unidirectional models only):
    returns y [in the model's layout] and leaves the final state in h, c. */
 static void run_steps(const mlc_rnn *r, int T, int B, const float *x, float *y, float *h, float *c, int unbatched) {
@@ -296,7 +285,7 @@ static void run_case(const rcase *rc) {
             free(g); free(z); free(yf);
         }
     }
-    ctx.parallel_for = reverse_pfor; ctx.user = NULL; ctx.n_threads = 3;
+    ctx.parallel_for = mlct_reverse_pfor; ctx.user = NULL; ctx.n_threads = 3;
     if (rc->unbatched) {
         tx = mlc_tensor_2d((float *)rc->x, T, p->input_size);
         th0 = mlc_tensor_2d((float *)rc->h0, LD, P); tc0 = mlc_tensor_2d((float *)rc->c0, LD, H);
@@ -435,7 +424,7 @@ static void test_rnn_golden(void) {
         bytes = mlc_rnn_arena_bytes(&p);
         CHECK(bytes > 0);
         mem = malloc(bytes + 64);
-        mlc_arena_init(&arena, align64(mem), bytes);
+        mlc_arena_init(&arena, mlct_align64(mem), bytes);
         CHECK_OK(mlc_rnn_load(&r, &g.st, prefix, &p, &arena));
         CHECK(mlc_arena_peak(&arena) <= bytes);
         CHECK_EQ_INT(r.bad_name[0], 0);
@@ -463,7 +452,7 @@ static void test_rnn_golden(void) {
         {   /* mlc_rnn_init from the float arrays packs the same bytes */
             void *mem2 = malloc(bytes + 64);
             mlc_arena a2;
-            mlc_arena_init(&a2, align64(mem2), bytes);
+            mlc_arena_init(&a2, mlct_align64(mem2), bytes);
             CHECK_OK(mlc_rnn_init(&r2, &p, w, &a2));
             CHECK_EQ_INT(a2.used, arena.used);
             for (k = 0; k < p.num_layers * D; k++) {
@@ -485,7 +474,6 @@ static void test_rnn_golden(void) {
 
 /* ---- random shapes: vector path vs reference vs the double model ------------- */
 
-static int rnd(mlct_rng *r, int lo, int hi) { return lo + (int)(mlct_u32(r) % (uint32_t)(hi - lo + 1)); }
 
 static void test_rnn_random(void) {
     mlct_rng rng;
@@ -504,16 +492,16 @@ static void test_rnn_random(void) {
         float scale;
         rcase rc;
         char nm[64];
-        p = mlc_rnn_params_make((mlc_rnn_mode)(it & 3), rnd(&rng, 1, 20), rnd(&rng, 1, 40), rnd(&rng, 1, 3), rnd(&rng, 0, 1));
-        if (it % 7 == 3) p.hidden_size = 16 * rnd(&rng, 1, 3);      /* whole vectors */
+        p = mlc_rnn_params_make((mlc_rnn_mode)(it & 3), mlct_rnd(&rng, 1, 20), mlct_rnd(&rng, 1, 40), mlct_rnd(&rng, 1, 3), mlct_rnd(&rng, 0, 1));
+        if (it % 7 == 3) p.hidden_size = 16 * mlct_rnd(&rng, 1, 3);      /* whole vectors */
         p.has_bias = it % 5 != 2;
         p.batch_first = it % 3 == 1;
-        if (p.mode == MLC_RNN_LSTM && p.hidden_size > 1 && (it & 4)) p.proj_size = rnd(&rng, 1, p.hidden_size - 1);
+        if (p.mode == MLC_RNN_LSTM && p.hidden_size > 1 && (it & 4)) p.proj_size = mlct_rnd(&rng, 1, p.hidden_size - 1);
         D = p.bidirectional ? 2 : 1;
         P = p.proj_size ? p.proj_size : p.hidden_size;
         G = p.mode == MLC_RNN_LSTM ? 4 : p.mode == MLC_RNN_GRU ? 3 : 1;
-        T = it % 9 == 0 ? rnd(&rng, 33, 80) : rnd(&rng, 1, 12);
-        B = rnd(&rng, 1, 4);
+        T = it % 9 == 0 ? mlct_rnd(&rng, 33, 80) : mlct_rnd(&rng, 1, 12);
+        B = mlct_rnd(&rng, 1, 4);
         unb = B == 1 && !p.batch_first && (it & 8);
         scale = 1.0f / sqrtf((float)p.hidden_size);   /* PyTorch's init range */
         memset(w, 0, sizeof w);
@@ -590,10 +578,10 @@ static void test_rnn_parallel(void) {
     sb = mlc_rnn_scratch_bytes(&r, T, B);
     smem = malloc(sb);
     mlc_arena_init(&scratch, smem, sb);
-    ctx.parallel_for = reverse_pfor; ctx.user = NULL; ctx.n_threads = 2;
-    tasks_run = 0;
+    ctx.parallel_for = mlct_reverse_pfor; ctx.user = NULL; ctx.n_threads = 2;
+    mlct_tasks_run = 0;
     CHECK_OK(mlc_rnn_forward(&r, &ctx, &ty1, &tx, NULL, NULL, NULL, NULL, &scratch));
-    CHECK(tasks_run > 1);
+    CHECK(mlct_tasks_run > 1);
     CHECK_OK(mlc_rnn_forward(&r, NULL, &ty2, &tx, NULL, NULL, NULL, NULL, &scratch));
     CHECK(memcmp(y1, y2, (size_t)T * B * 160 * 4) == 0);   /* each output tile has one owner: same sums */
     free(wih); free(whh); free(bi); free(bh); free(x); free(y1); free(y2); free(mem); free(smem);
@@ -760,7 +748,7 @@ static void test_rnn_bad_forward(void) {
     mlc_arena_init(&scratch, smem, sb);
     CHECK_OK(mlc_rnn_forward(&r, NULL, &ty, &tx, &th, NULL, &th, NULL, &scratch));   /* h0 and hn may be one buffer */
     /* the size covers the worst alignment; half of it is too small */
-    mlc_arena_init(&scratch, align64(smem) + 1, sb);
+    mlc_arena_init(&scratch, mlct_align64(smem) + 1, sb);
     CHECK_OK(mlc_rnn_forward(&r, NULL, &ty, &tx, NULL, NULL, NULL, NULL, &scratch));
     mlc_arena_init(&scratch, smem, sb / 2);
     CHECK_ERR(mlc_rnn_forward(&r, NULL, &ty, &tx, NULL, NULL, NULL, NULL, &scratch), MLC_ERR_NOMEM);
@@ -806,7 +794,7 @@ static void test_rnn_bad_forward(void) {
     mlc_arena_init(&scratch, smem, sb);
     CHECK_OK(mlc_rnn_step(&r, NULL, &ys, &xs, &th, NULL, &scratch));
     CHECK_OK(mlc_rnn_step(&r, NULL, NULL, &xs, &th, NULL, &scratch));   /* y optional */
-    mlc_arena_init(&scratch, align64(smem) + 1, sb);
+    mlc_arena_init(&scratch, mlct_align64(smem) + 1, sb);
     CHECK_OK(mlc_rnn_step(&r, NULL, &ys, &xs, &th, NULL, &scratch));
     mlc_arena_init(&scratch, smem, sb / 2);
     CHECK_ERR(mlc_rnn_step(&r, NULL, &ys, &xs, &th, NULL, &scratch), MLC_ERR_NOMEM);

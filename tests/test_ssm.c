@@ -350,13 +350,6 @@ static void test_ssm_exp_softplus(void) {
     free(x); free(y); free(one); free(zero); free(st);
 }
 
-static int tasks_run;
-static void reverse_pfor(void *user, mlc_task_fn fn, void *arg, int n_tasks) {
-    int i;
-    (void)user;
-    for (i = n_tasks - 1; i >= 0; i--) { fn(arg, i); tasks_run++; }
-}
-
 /* Split over parallel_for tasks: the same answer bit for bit. */
 static void test_ssm_scan_threads(void) {
     mlct_rng r = { 5 };
@@ -364,14 +357,14 @@ static void test_ssm_scan_threads(void) {
     scase c;
     size_t ny, ns;
     float *y, *y2, *s, *s2;
-    ctx.parallel_for = reverse_pfor; ctx.user = NULL; ctx.n_threads = 3;
+    ctx.parallel_for = mlct_reverse_pfor; ctx.user = NULL; ctx.n_threads = 3;
     scase_make(&c, &r, 200, 72, 16, 2, 31);
     ny = (size_t)c.L * c.dim; ns = (size_t)c.dim * c.N;
     y = (float *)malloc(ny * sizeof(float)); y2 = (float *)malloc(ny * sizeof(float));
     s = fdup(c.s0, ns); s2 = fdup(c.s0, ns);
-    tasks_run = 0;
+    mlct_tasks_run = 0;
     CHECK_OK(mlc_ssm_scan_f32(&ctx, c.L, c.dim, c.N, c.G, c.u, c.delta, c.A, c.B, c.C, c.D, c.z, c.db, c.sp, y, s));
-    CHECK(tasks_run == 3);
+    CHECK(mlct_tasks_run == 3);
     CHECK_OK(mlc_ssm_scan_f32(NULL, c.L, c.dim, c.N, c.G, c.u, c.delta, c.A, c.B, c.C, c.D, c.z, c.db, c.sp, y2, s2));
     CHECK(memcmp(y, y2, ny * sizeof(float)) == 0);
     CHECK(memcmp(s, s2, ns * sizeof(float)) == 0);
