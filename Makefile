@@ -29,7 +29,8 @@ $(BUILD)/demo: examples/demo.c examples/demo_model.h mlcore.h | $(BUILD)
 demo: $(BUILD)/demo
 	./$(BUILD)/demo
 
-$(BUILD)/mobilenet: examples/mobilenet_net.h
+$(BUILD)/mobilenet: examples/mobilenet_net.h examples/image_input.h
+$(BUILD)/vit: examples/image_input.h
 $(BUILD)/%: examples/%.c mlcore.h | $(BUILD)
 	$(CC) -std=c99 $(CFLAGS) -march=native $(WARN) -o $@ $< -lm
 
