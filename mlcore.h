@@ -1451,6 +1451,28 @@ MLC_API mlc_result mlc_ngram_read_arpa_file(mlc_ngram *m, const char *path, int 
 MLC_API mlc_result mlc_ngram_write_arpa_file(const mlc_ngram *m, const char *path);
 #endif
 
+/* Binary models: the query structure as it is in memory (about 20 bytes
+   per n-gram; with the word tuples unless query_only or the model has
+   none, so that a loaded model can write ARPA again), in the writer's byte
+   order. mlc_ngram_view_binary uses data[0..len) in place, copying
+   nothing: data (8-byte aligned; a mapped file, a const array in flash)
+   must outlive m, and mlc_ngram_free only zeroes m. It checks what queries
+   depend on (sizes, word offsets, vocabulary ids, an empty slot in every
+   table) in one pass over the vocabulary and the word tuples: a corrupted
+   file can give wrong scores but not a crash or an endless probe.
+   Errors: MLC_ERR_FORMAT (not a binary model, inconsistent numbers),
+   MLC_ERR_TRUNCATED, MLC_ERR_BOUNDS (offsets or ids out of range),
+   MLC_ERR_UNSUPPORTED (other byte order, newer version, order above
+   MLC_NGRAM_MAX_ORDER), MLC_ERR_ARG (data not 8-byte aligned). Writing
+   the model a view gives back writes the same bytes. */
+MLC_API mlc_result mlc_ngram_write_binary(const mlc_ngram *m, int query_only, mlc_ngram_write_fn write, void *user);
+MLC_API mlc_result mlc_ngram_view_binary(mlc_ngram *m, const void *data, size_t len);
+#ifndef MLC_NO_STDIO
+MLC_API mlc_result mlc_ngram_write_binary_file(const mlc_ngram *m, int query_only, const char *path);
+/* Reads the file into one MLC_MALLOC block (freed by mlc_ngram_free). */
+MLC_API mlc_result mlc_ngram_read_binary_file(mlc_ngram *m, const char *path);
+#endif
+
 /* Word id of word[0..len) (MLC_NGRAM_UNK when absent), and back. */
 MLC_API uint32_t    mlc_ngram_word_id(const mlc_ngram *m, const char *word, size_t len);
 MLC_API const char *mlc_ngram_word_str(const mlc_ngram *m, uint32_t id);   /* NULL if out of range */
@@ -1473,6 +1495,11 @@ MLC_API mlc_result mlc_ngram_prob_ref(const mlc_ngram *m, const uint32_t *contex
 /* Scores text[0..len) line by line. */
 MLC_API mlc_result mlc_ngram_perplexity(const mlc_ngram *m, const char *text, size_t len,
                                         mlc_ngram_ppl *out);
+/* The same, adding text's lines to *acc (zeroed or from earlier calls) and
+   recomputing its perplexities: a text scored in pieces that each end at a
+   line's end gives the same numbers, bit for bit, as in one call. */
+MLC_API mlc_result mlc_ngram_perplexity_add(const mlc_ngram *m, const char *text, size_t len,
+                                            mlc_ngram_ppl *acc);
 
 /* Sampling. Scratch for mlc_ngram_sample/_generate: this many bytes (any
    alignment). The next word after state s is drawn from p(w | s)^(1/T)
@@ -8756,7 +8783,9 @@ static int mlc__ngram_addsz(size_t *total, size_t bytes, size_t *at) {
     *total = t + bytes;
     return 0;
 }
-static mlc_result mlc__ngram_plan(mlc__ngram_layout *L, mlc_ngram *m, size_t string_bytes, int keep_words) {
+/* Slots per order from MLC_NGRAM_LOAD, or (given_slots) as in m->slots_. */
+static mlc_result mlc__ngram_plan(mlc__ngram_layout *L, mlc_ngram *m, size_t string_bytes, int keep_words,
+                                  int given_slots) {
     size_t t = 0, b;
     int n, bad = 0;
     uint32_t vs;
@@ -8769,7 +8798,7 @@ static mlc_result mlc__ngram_plan(mlc__ngram_layout *L, mlc_ngram *m, size_t str
     bad |= mlc__ngram_addsz(&t, (size_t)vs * 16, &L->vtab);
     bad |= mlc__ngram_addsz(&t, (size_t)m->vocab_size * 8, &L->uni);
     for (n = 2; n <= m->order; n++) {
-        uint64_t c = m->counts[n - 1], slots = c * 100u / MLC_NGRAM_LOAD + 1u;
+        uint64_t c = m->counts[n - 1], slots = given_slots ? m->slots_[n - 1] : c * 100u / MLC_NGRAM_LOAD + 1u;
         if (c > 0xFFFFFFFFull || slots > 0xFFFFFFFFull || slots <= c) return MLC_ERR_UNSUPPORTED;
         m->slots_[n - 1] = (uint32_t)slots;
         if (!(b = mlc__ngram_mulsz((size_t)slots, n == m->order ? 12 : 16))) return MLC_ERR_UNSUPPORTED;
@@ -9347,7 +9376,7 @@ static mlc_result mlc__ngram_build(mlc_ngram *m, mlc__ngram_mem *mm, mlc__ngram_
         for (i = j = 0; i < o[n - 1].count; i++) if (!(o[n - 1].pruned && o[n - 1].pruned[i])) perm[n - 1][j++] = (uint32_t)i;
         if (keep && mlc__ngram_prefix_sort(mm, o[n - 1].w, n, perm[n - 1], kept, m->vocab_size)) { r = MLC_ERR_NOMEM; goto done; }
     }
-    if ((r = mlc__ngram_plan(&L, m, tv->str.n, keep)) != MLC_OK) goto done;
+    if ((r = mlc__ngram_plan(&L, m, tv->str.n, keep, 0)) != MLC_OK) goto done;
     if ((r = mlc__ngram_alloc_block(m, &L, keep, arena)) != MLC_OK) goto done;
     memcpy(m->strings_, tv->str.p, tv->str.n);
     memcpy(m->offsets_, tv->off.p, (size_t)m->vocab_size * 4);
@@ -9696,7 +9725,7 @@ static mlc_result mlc__ngram_arpa_build(mlc_ngram *m, const mlc__ngram_arpa *A, 
     m->vocab_size = (uint32_t)A->counts[0] + (A->have[0] ? 0u : 1u);
     for (n = 1; n <= A->order; n++) m->counts[n - 1] = A->counts[n - 1];
     m->counts[0] = m->vocab_size;
-    if ((r = mlc__ngram_plan(&L, m, A->string_bytes, keep)) != MLC_OK) return r;
+    if ((r = mlc__ngram_plan(&L, m, A->string_bytes, keep, 0)) != MLC_OK) return r;
     if ((r = mlc__ngram_alloc_block(m, &L, keep, arena)) != MLC_OK) return r;
     memcpy(m->strings_, "<unk>\0<s>\0</s>", 15);
     for (k = 0; k < 3; k++) {
@@ -9909,6 +9938,208 @@ MLC_API mlc_result mlc_ngram_write_arpa_file(const mlc_ngram *m, const char *pat
 }
 #endif
 
+/* ---- binary models ------------------------------------------------------------
+   The query structure as it is in memory, so that a model is used in place:
+   a 64-byte header, order records of 64 bytes, then the block (at a
+   multiple of 64) laid out by mlc__ngram_plan from the header's numbers.
+     header  "mlcngram" u32 version, u32 0x01020304 (byte order), u32 order,
+             u32 char_mode, u32 status, u32 fallback_orders, u32 vocab_size,
+             u32 has_words, u64 string_bytes, u64 seed, u64 block bytes
+     order n u64 count, u32 slots (0 for n = 1), f32 discounts[3], u32 0,
+             u64 adjusted_hist[4]
+   Numbers in the writer's byte order and float format; a reader of the
+   other byte order says MLC_ERR_UNSUPPORTED. */
+#define MLC__NGRAM_BIN_VERSION 1u
+#define MLC__NGRAM_BIN_HEAD 64u
+#define MLC__NGRAM_BIN_ORDER 64u
+
+MLC__INLINE size_t mlc__ngram_bin_start(int order) {
+    return (MLC__NGRAM_BIN_HEAD + (size_t)order * MLC__NGRAM_BIN_ORDER + 63u) & ~(size_t)63u;
+}
+static void mlc__ngram_put32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
+static void mlc__ngram_put64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint32_t mlc__ngram_get32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t mlc__ngram_get64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+MLC_API mlc_result mlc_ngram_write_binary(const mlc_ngram *m, int query_only, mlc_ngram_write_fn write, void *user) {
+    static const unsigned char zeros[64] = { 0 };
+    unsigned char head[MLC__NGRAM_BIN_HEAD + MLC__NGRAM_BIN_ORDER];
+    mlc__ngram_layout L;
+    mlc_ngram t;
+    int n, keep;
+    size_t at, i;
+    if (!m || !write) return MLC_ERR_NULL;
+    if (!m->uni_ || !m->offsets_ || m->order < 1 || m->order > MLC_NGRAM_MAX_ORDER) return MLC_ERR_ARG;
+    keep = !query_only;
+    for (n = 2; n <= m->order; n++) if (!m->words_[n - 1]) keep = 0;
+    t = *m;   /* the plan sets vmask_ and the slots again: same values */
+    if (mlc__ngram_plan(&L, &t, m->offsets_[m->vocab_size], keep, 1) != MLC_OK) return MLC_ERR_ARG;
+    memset(head, 0, sizeof head);
+    memcpy(head, "mlcngram", 8);
+    mlc__ngram_put32(head + 8, MLC__NGRAM_BIN_VERSION);
+    mlc__ngram_put32(head + 12, 0x01020304u);
+    mlc__ngram_put32(head + 16, (uint32_t)m->order);
+    mlc__ngram_put32(head + 20, (uint32_t)m->char_mode);
+    mlc__ngram_put32(head + 24, (uint32_t)m->status);
+    mlc__ngram_put32(head + 28, (uint32_t)m->fallback_orders);
+    mlc__ngram_put32(head + 32, m->vocab_size);
+    mlc__ngram_put32(head + 36, (uint32_t)keep);
+    mlc__ngram_put64(head + 40, m->offsets_[m->vocab_size]);
+    mlc__ngram_put64(head + 48, m->seed_);
+    mlc__ngram_put64(head + 56, L.total);
+    if (write(user, (const char *)head, MLC__NGRAM_BIN_HEAD)) return MLC_ERR_IO;
+    for (n = 1; n <= m->order; n++) {
+        unsigned char *o = head + MLC__NGRAM_BIN_HEAD;
+        memset(o, 0, MLC__NGRAM_BIN_ORDER);
+        mlc__ngram_put64(o, m->counts[n - 1]);
+        mlc__ngram_put32(o + 8, n > 1 ? m->slots_[n - 1] : 0u);
+        for (i = 0; i < 3; i++) memcpy(o + 12 + 4 * i, &m->discount[n - 1][i], 4);
+        for (i = 0; i < 4; i++) mlc__ngram_put64(o + 32 + 8 * i, m->adjusted_hist[n - 1][i]);
+        if (write(user, (const char *)o, MLC__NGRAM_BIN_ORDER)) return MLC_ERR_IO;
+    }
+    at = MLC__NGRAM_BIN_HEAD + (size_t)m->order * MLC__NGRAM_BIN_ORDER;
+    {   /* the sections in block order, zeros between them */
+        const void *src[3 + 2 * MLC_NGRAM_MAX_ORDER];
+        size_t off[3 + 2 * MLC_NGRAM_MAX_ORDER + 1], len[3 + 2 * MLC_NGRAM_MAX_ORDER + 1];
+        size_t base = mlc__ngram_bin_start(m->order), k = 0, j;
+        src[k] = m->strings_; off[k] = L.strings; len[k++] = m->offsets_[m->vocab_size];
+        src[k] = m->offsets_; off[k] = L.offsets; len[k++] = ((size_t)m->vocab_size + 1) * 4;
+        src[k] = m->vtab_;    off[k] = L.vtab;    len[k++] = ((size_t)m->vmask_ + 1) * 16;
+        src[k] = m->uni_;     off[k] = L.uni;     len[k++] = (size_t)m->vocab_size * 8;
+        for (n = 2; n <= m->order; n++) {
+            src[k] = m->tab_[n - 1]; off[k] = L.tab[n - 1];
+            len[k++] = (size_t)m->slots_[n - 1] * mlc__ngram_stride(m, n);
+            if (keep) { src[k] = m->words_[n - 1]; off[k] = L.words[n - 1]; len[k++] = (size_t)m->counts[n - 1] * (size_t)n * 4; }
+        }
+        off[k] = L.total; len[k] = 0;
+        for (j = 0; j <= k; j++) {
+            size_t to = base + off[j];
+            while (at < to) {
+                size_t z = MLC__MIN(to - at, sizeof zeros);
+                if (write(user, (const char *)zeros, z)) return MLC_ERR_IO;
+                at += z;
+            }
+            if (len[j] && write(user, (const char *)src[j], len[j])) return MLC_ERR_IO;
+            at += len[j];
+        }
+    }
+    return MLC_OK;
+}
+
+/* Checks a block laid out by L (sizes already checked) so that every query
+   stays inside it and ends: word offsets and lengths, vocabulary ids, an
+   empty slot in every table, word ids of the n-grams. */
+static mlc_result mlc__ngram_bin_check(const mlc_ngram *m, size_t string_bytes) {
+    uint32_t V = m->vocab_size, i, empty = 0;
+    size_t vs = (size_t)m->vmask_ + 1, s;
+    int n;
+    if (m->offsets_[0] != 0 || m->offsets_[V] > string_bytes) return MLC_ERR_BOUNDS;
+    for (i = 0; i < V; i++) {
+        uint32_t a = m->offsets_[i], b = m->offsets_[i + 1];
+        if (b <= a || b > m->offsets_[V] || m->strings_[b - 1] != 0) return MLC_ERR_BOUNDS;
+    }
+    for (s = 0; s < vs; s++) {
+        const unsigned char *p = m->vtab_ + s * 16;
+        uint32_t id = mlc__ngram_get32(p + 8);
+        if (id == MLC__NGRAM_NONE) { empty = 1; continue; }
+        if (id >= V || mlc__ngram_get32(p + 12) != m->offsets_[id + 1] - m->offsets_[id] - 1u) return MLC_ERR_BOUNDS;
+    }
+    if (!empty) return MLC_ERR_FORMAT;
+    for (n = 2; n <= m->order; n++) {
+        size_t stride = mlc__ngram_stride(m, n), slots = m->slots_[n - 1], e = 0;
+        const uint32_t *w = m->words_[n - 1];
+        while (e < slots && mlc__ngram_get64(m->tab_[n - 1] + e * stride) != 0) e++;
+        if (e == slots) return MLC_ERR_FORMAT;
+        if (w) for (s = 0; s < (size_t)m->counts[n - 1] * (size_t)n; s++) if (w[s] >= V) return MLC_ERR_BOUNDS;
+    }
+    return MLC_OK;
+}
+
+MLC_API mlc_result mlc_ngram_view_binary(mlc_ngram *m, const void *data, size_t len) {
+    const unsigned char *p = (const unsigned char *)data, *base;
+    mlc__ngram_layout L;
+    uint64_t string_bytes, total;
+    uint32_t version;
+    size_t start;
+    int n, keep;
+    mlc_result r;
+    if (!m || (!data && len)) return MLC_ERR_NULL;
+    memset(m, 0, sizeof *m);
+    if ((uintptr_t)p & 7u) return MLC_ERR_ARG;
+    if (len < MLC__NGRAM_BIN_HEAD) return len >= 8 && !memcmp(p, "mlcngram", 8) ? MLC_ERR_TRUNCATED : MLC_ERR_FORMAT;
+    if (memcmp(p, "mlcngram", 8)) return MLC_ERR_FORMAT;
+    version = mlc__ngram_get32(p + 8);
+    if (mlc__ngram_get32(p + 12) != 0x01020304u)
+        return mlc__ngram_get32(p + 12) == 0x04030201u ? MLC_ERR_UNSUPPORTED : MLC_ERR_FORMAT;
+    if (version != MLC__NGRAM_BIN_VERSION) return MLC_ERR_UNSUPPORTED;
+    n = (int)mlc__ngram_get32(p + 16);
+    if (mlc__ngram_get32(p + 16) < 1u || mlc__ngram_get32(p + 16) > 32u) return MLC_ERR_FORMAT;
+    if (n > MLC_NGRAM_MAX_ORDER) return MLC_ERR_UNSUPPORTED;
+    m->order = n;
+    m->char_mode = mlc__ngram_get32(p + 20) != 0;
+    m->status = mlc__ngram_get32(p + 24);
+    m->fallback_orders = mlc__ngram_get32(p + 28);
+    m->vocab_size = mlc__ngram_get32(p + 32);
+    keep = (int)mlc__ngram_get32(p + 36);
+    string_bytes = mlc__ngram_get64(p + 40);
+    m->seed_ = mlc__ngram_get64(p + 48);
+    total = mlc__ngram_get64(p + 56);
+    start = mlc__ngram_bin_start(m->order);
+    if (len < start) { r = MLC_ERR_TRUNCATED; goto fail; }
+    r = MLC_ERR_FORMAT;
+    if (keep > 1 || m->vocab_size < 3 || string_bytes > 0xFFFFFFF0u) goto fail;
+    for (n = 1; n <= m->order; n++) {
+        const unsigned char *o = p + MLC__NGRAM_BIN_HEAD + (size_t)(n - 1) * MLC__NGRAM_BIN_ORDER;
+        int i;
+        m->counts[n - 1] = mlc__ngram_get64(o);
+        m->slots_[n - 1] = n > 1 ? mlc__ngram_get32(o + 8) : 0u;
+        for (i = 0; i < 3; i++) memcpy(&m->discount[n - 1][i], o + 12 + 4 * i, 4);
+        for (i = 0; i < 4; i++) m->adjusted_hist[n - 1][i] = mlc__ngram_get64(o + 32 + 8 * i);
+    }
+    if (m->counts[0] != m->vocab_size) goto fail;
+    if (mlc__ngram_plan(&L, m, (size_t)string_bytes, keep, 1) != MLC_OK || L.total != total) goto fail;
+    if (len - start < L.total) { r = MLC_ERR_TRUNCATED; goto fail; }
+    if (len - start > L.total) goto fail;
+    base = p + start;
+    m->bytes = L.total;
+    m->strings_ = (char *)(uintptr_t)(base + L.strings);
+    m->offsets_ = (uint32_t *)(uintptr_t)(base + L.offsets);
+    m->vtab_ = (unsigned char *)(uintptr_t)(base + L.vtab);
+    m->uni_ = (float *)(uintptr_t)(base + L.uni);
+    for (n = 2; n <= m->order; n++) {
+        m->tab_[n - 1] = (unsigned char *)(uintptr_t)(base + L.tab[n - 1]);
+        m->words_[n - 1] = keep ? (uint32_t *)(uintptr_t)(base + L.words[n - 1]) : NULL;
+    }
+    if ((r = mlc__ngram_bin_check(m, (size_t)string_bytes)) == MLC_OK) return MLC_OK;
+fail:
+    memset(m, 0, sizeof *m);
+    return r;
+}
+
+#ifndef MLC_NO_STDIO
+MLC_API mlc_result mlc_ngram_write_binary_file(const mlc_ngram *m, int query_only, const char *path) {
+    FILE *f;
+    mlc_result r;
+    if (!m || !path) return MLC_ERR_NULL;
+    if (!m->uni_ || !m->offsets_) return MLC_ERR_ARG;
+    if (!(f = fopen(path, "wb"))) return MLC_ERR_IO;
+    r = mlc_ngram_write_binary(m, query_only, mlc__ngram_filewrite, f);
+    if (fclose(f) != 0 && r == MLC_OK) r = MLC_ERR_IO;
+    return r;
+}
+MLC_API mlc_result mlc_ngram_read_binary_file(mlc_ngram *m, const char *path) {
+    void *data;
+    size_t size;
+    mlc_result r;
+    if (!m || !path) return MLC_ERR_NULL;
+    memset(m, 0, sizeof *m);
+    if ((r = mlc_file_load(path, &data, &size)) != MLC_OK) return r;
+    if ((r = mlc_ngram_view_binary(m, data, size)) != MLC_OK) { mlc_file_free(data); return r; }
+    m->owned_ = data;
+    return MLC_OK;
+}
+#endif
+
 /* ---- queries ------------------------------------------------------------------ */
 MLC_API void mlc_ngram_state_null(mlc_ngram_state *s) { if (s) s->length = 0; }
 MLC_API void mlc_ngram_state_begin(const mlc_ngram *m, mlc_ngram_state *s) {
@@ -10022,12 +10253,15 @@ MLC__INLINE void mlc__ngram_keys_ahead(const mlc_ngram *m, const uint32_t *seq, 
 }
 
 MLC_API mlc_result mlc_ngram_perplexity(const mlc_ngram *m, const char *text, size_t len, mlc_ngram_ppl *out) {
+    if (out) memset(out, 0, sizeof *out);
+    return mlc_ngram_perplexity_add(m, text, len, out);
+}
+MLC_API mlc_result mlc_ngram_perplexity_add(const mlc_ngram *m, const char *text, size_t len, mlc_ngram_ppl *out) {
     const char *s, *end;
     uint32_t seq[MLC_NGRAM_MAX_ORDER + MLC__NGRAM_BATCH + 1];
     uint64_t keys[MLC__NGRAM_AHEAD + 1][MLC_NGRAM_MAX_ORDER];
     int N1;
     if (!m || !out || (!text && len)) return MLC_ERR_NULL;
-    memset(out, 0, sizeof *out);
     if (!m->uni_ || m->order < 1) return MLC_ERR_ARG;
     N1 = m->order - 1;
     for (s = text, end = text + len; s < end;) {

@@ -15,8 +15,13 @@
            reads TEXT, trains interpolated modified Kneser-Ney (fallback
            discounts 0.5 1 1.5, as lmplz --discount_fallback), writes ARPA;
            prints the n-gram counts and the training time
-       ngram_driver ppl MODEL.arpa TEXT
-           reads the ARPA query-only, then reads TEXT and scores it with
+       ngram_driver build_binary MODEL.arpa OUT.bin
+           reads the ARPA query-only and writes it as an mlcore binary model
+           (KenLM's build_binary step); prints the seconds of each part
+       ngram_driver ppl MODEL TEXT
+           reads the model (ARPA query-only, or a binary model mapped with
+           mmap and used in place), then streams TEXT in 1 MiB pieces and
+           scores it with
            mlc_ngram_perplexity; prints the four summary lines of KenLM's
            `query` (same format), then model load seconds, seconds and
            tokens/s for reading + scoring TEXT, the model's bytes and the
@@ -30,6 +35,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 static double now(void) {
     struct timespec t;
@@ -79,8 +87,32 @@ static void print_shortest(double v) {
 static int usage(const char *argv0) {
     fprintf(stderr, "usage: %s corpus TRAIN.txt TEST.txt\n"
                     "       %s train ORDER TEXT OUT.arpa\n"
-                    "       %s ppl MODEL.arpa TEXT\n", argv0, argv0, argv0);
+                    "       %s build_binary MODEL.arpa OUT.bin\n"
+                    "       %s ppl MODEL TEXT\n", argv0, argv0, argv0, argv0);
     return 2;
+}
+
+/* A binary model mapped read-only and viewed in place; NULL if path is not one. */
+static void *map_binary(mlc_ngram *m, const char *path, size_t *size) {
+    struct stat st;
+    char magic[8];
+    void *p;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return NULL;
+    if (fstat(fd, &st) != 0 || st.st_size < 8 || read(fd, magic, 8) != 8 || memcmp(magic, "mlcngram", 8)) {
+        close(fd);
+        return NULL;
+    }
+#ifndef MAP_POPULATE
+#define MAP_POPULATE 0
+#endif
+    /* pages read at once, as KenLM's query maps its binary (POPULATE_OR_READ) */
+    p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) return NULL;
+    *size = (size_t)st.st_size;
+    if (mlc_ngram_view_binary(m, p, *size) != MLC_OK) { munmap(p, *size); return NULL; }
+    return p;
 }
 
 int main(int argc, char **argv) {
@@ -116,17 +148,33 @@ int main(int argc, char **argv) {
     if (argc == 4 && !strcmp(argv[1], "ppl")) {
         mlc_ngram q;
         mlc_ngram_ppl pp;
-        size_t line = 0, len;
+        size_t line = 0, map_len = 0;
         double t0 = now(), t1, t2;
         char *text;
-        if (mlc_ngram_read_arpa_file(&q, argv[2], 1, NULL, &line) != MLC_OK) {
+        void *mapped = getenv("NGRAM_READ") ? NULL : map_binary(&q, argv[2], &map_len);
+        if (!mapped && getenv("NGRAM_READ") && mlc_ngram_read_binary_file(&q, argv[2]) == MLC_OK) {}
+        else if (!mapped && mlc_ngram_read_arpa_file(&q, argv[2], 1, NULL, &line) != MLC_OK) {
             fprintf(stderr, "cannot read %s (line %zu)\n", argv[2], line);
             return 1;
         }
         t1 = now();
-        text = load(argv[3], &len);
-        if (!text) return 1;
-        if (mlc_ngram_perplexity(&q, text, len, &pp) != MLC_OK) { fprintf(stderr, "perplexity failed\n"); return 1; }
+        {   /* TEXT streamed in 1 MiB pieces that end at a line's end, as query reads stdin */
+            FILE *f = fopen(argv[3], "rb");
+            size_t cap = 1u << 20, have = 0, got;
+            if (!f || !(text = (char *)malloc(cap))) { fprintf(stderr, "cannot read %s\n", argv[3]); return 1; }
+            memset(&pp, 0, sizeof pp);
+            do {
+                size_t use;
+                got = fread(text + have, 1, cap - have, f);
+                have += got;
+                for (use = have; got && use > 0 && text[use - 1] != '\n'; use--) {}
+                if (!use) use = have;   /* no line end: a line longer than the piece, or the end */
+                if (mlc_ngram_perplexity_add(&q, text, use, &pp) != MLC_OK) { fprintf(stderr, "perplexity failed\n"); return 1; }
+                memmove(text, text + use, have - use);
+                have -= use;
+            } while (got || have);
+            fclose(f);
+        }
         t2 = now();
         printf("Perplexity including OOVs:\t");
         print_shortest(pp.ppl);
@@ -136,6 +184,22 @@ int main(int argc, char **argv) {
         printf("load_seconds %.6f\nquery_seconds %.6f\ntokens_per_second %.0f\nmodel_bytes %zu\nrss_kb_after_query %ld\n",
                t1 - t0, t2 - t1, (double)pp.tokens / (t2 - t1), q.bytes, rss_kb());
         free(text);
+        if (mapped) munmap(mapped, map_len);
+        mlc_ngram_free(&q);
+        return 0;
+    }
+    if (argc == 4 && !strcmp(argv[1], "build_binary")) {
+        mlc_ngram q;
+        size_t line = 0;
+        double t0 = now(), t1, t2;
+        if (mlc_ngram_read_arpa_file(&q, argv[2], 1, NULL, &line) != MLC_OK) {
+            fprintf(stderr, "cannot read %s (line %zu)\n", argv[2], line);
+            return 1;
+        }
+        t1 = now();
+        if (mlc_ngram_write_binary_file(&q, 1, argv[3]) != MLC_OK) { fprintf(stderr, "cannot write %s\n", argv[3]); return 1; }
+        t2 = now();
+        printf("read_arpa_seconds %.6f\nwrite_binary_seconds %.6f\nmodel_bytes %zu\n", t1 - t0, t2 - t1, q.bytes);
         mlc_ngram_free(&q);
         return 0;
     }

@@ -1232,6 +1232,196 @@ static void test_ngram_write_file_refused(void) {
 #endif
 }
 
+/* ---- binary models ------------------------------------------------------------------ */
+static int sb_write(void *user, const char *data, size_t n) { sb_put((sbuf *)user, data, n); return 0; }
+static unsigned char *bin_of(const mlc_ngram *m, int query_only, size_t *len) {
+    sbuf b = {0, 0, 0};
+    unsigned char *out;
+    CHECK_OK(mlc_ngram_write_binary(m, query_only, sb_write, &b));
+    *len = b.n;
+    out = (unsigned char *)xmalloc(b.n);   /* exactly sized (malloc: 8-aligned) */
+    memcpy(out, b.p, b.n);
+    free(b.p);
+    return out;
+}
+/* m, the model viewed in its binary and the query-only one score the same
+   (bit for bit), write the same ARPA, and the view writes the same binary. */
+static void binary_same(const mlc_ngram *m, const char *text, size_t tlen, const char *what) {
+    size_t l1, l2, lq, la, lb;
+    unsigned char *b1 = bin_of(m, 0, &l1), *b2, *bq = bin_of(m, 1, &lq);
+    mlc_ngram v, q;
+    mlc_ngram_ppl p0, p1, p2;
+    int ok = 1;
+    CHECK_OK(mlc_ngram_view_binary(&v, b1, l1));
+    CHECK_OK(mlc_ngram_view_binary(&q, bq, lq));
+    CHECK(v.owned_ == NULL && v.bytes <= m->bytes && v.order == m->order);
+    CHECK(q.bytes < v.bytes || m->order == 1);
+    b2 = bin_of(&v, 0, &l2);
+    if (l1 != l2 || memcmp(b1, b2, l1)) { ok = 0; fprintf(stderr, "  %s: binary of the view differs\n", what); }
+    CHECK_OK(mlc_ngram_perplexity(m, text, tlen, &p0));
+    CHECK_OK(mlc_ngram_perplexity(&v, text, tlen, &p1));
+    CHECK_OK(mlc_ngram_perplexity(&q, text, tlen, &p2));
+    {   /* the text in pieces that end at a line's end: the same numbers */
+        size_t at = 0, piece = 1;
+        mlc_ngram_ppl p3;
+        memset(&p3, 0, sizeof p3);
+        while (at < tlen) {
+            size_t e = at + piece < tlen ? at + piece : tlen;
+            while (e < tlen && text[e - 1] != '\n') e++;
+            CHECK_OK(mlc_ngram_perplexity_add(&v, text + at, e - at, &p3));
+            at = e;
+            piece = piece * 3 + 7;
+        }
+        if (memcmp(&p3, &p0, sizeof p0)) { ok = 0; fprintf(stderr, "  %s: perplexity in pieces differs\n", what); }
+        CHECK_ERR(mlc_ngram_perplexity_add(&v, text, tlen, NULL), MLC_ERR_NULL);
+    }
+    if (p0.log10_sum != p1.log10_sum || p0.log10_sum != p2.log10_sum || p0.oovs != p2.oovs || p0.tokens != p2.tokens) {
+        ok = 0; fprintf(stderr, "  %s: perplexity sums %.17g %.17g %.17g\n", what, p0.log10_sum, p1.log10_sum, p2.log10_sum);
+    }
+    if (m->words_[m->order > 1 ? 1 : 0] || m->order == 1) {
+        char *a = arpa_of(m, &la), *b = arpa_of(&v, &lb);
+        if (la != lb || memcmp(a, b, la)) { ok = 0; fprintf(stderr, "  %s: ARPA of the view differs\n", what); }
+        free(a); free(b);
+    }
+    if (m->order > 1) CHECK_ERR(mlc_ngram_write_arpa_mem(&q, NULL, 0, &la), MLC_ERR_UNSUPPORTED);
+    if (!ok) mlct_failures++;
+    CHECK(v.vocab_size == m->vocab_size && v.char_mode == m->char_mode && v.status == m->status &&
+          v.fallback_orders == m->fallback_orders && !memcmp(v.counts, m->counts, sizeof v.counts) &&
+          !memcmp(v.discount, m->discount, sizeof v.discount) && !memcmp(v.adjusted_hist, m->adjusted_hist, sizeof v.adjusted_hist));
+    mlc_ngram_free(&v);
+    CHECK(v.uni_ == NULL);
+    free(b1); free(b2); free(bq);
+}
+
+static void test_ngram_binary(void) {
+    size_t len, l, i;
+    char *text = make_corpus(23, 8000, 400, &len);
+    static const uint32_t prune[4] = { 0, 1, 1, 2 };
+    mlc_ngram m;
+    unsigned char *b, *c;
+    m = train_golden(text, len, 4, MLC_NGRAM_KN, 0, NULL); binary_same(&m, text, len, "kn4"); mlc_ngram_free(&m);
+    m = train_golden(text, len, 4, MLC_NGRAM_KN, 0, prune); binary_same(&m, text, len, "kn4 pruned"); mlc_ngram_free(&m);
+    m = train_golden(text, len, 3, MLC_NGRAM_STUPID, 0, NULL); binary_same(&m, text, len, "stupid"); mlc_ngram_free(&m);
+    m = train_golden(text, len, 1, MLC_NGRAM_KN, 0, NULL); binary_same(&m, text, len, "kn1"); mlc_ngram_free(&m);
+    m = train_golden(text, len, 6, MLC_NGRAM_KN, 1, NULL); binary_same(&m, text, len, "char6"); mlc_ngram_free(&m);
+    CHECK_OK(mlc_ngram_read_arpa(&m, srilm_arpa, sizeof srilm_arpa - 1, 0, NULL, NULL));
+    binary_same(&m, "a b c\nb a\nz\n", 12, "srilm");
+    mlc_ngram_free(&m);
+
+    /* errors: each field that the reader checks, broken on its own */
+    m = train_golden(text, len, 3, MLC_NGRAM_KN, 0, NULL);
+    b = bin_of(&m, 0, &l);
+    c = (unsigned char *)xmalloc(l + 8);
+    {
+        mlc_ngram v;
+        uint32_t u32;
+        uint64_t u64;
+        size_t start = 64 + 3 * 64, strings_at = start;   /* the strings are the block's first section */
+        size_t offsets_at = start + ((m.offsets_[m.vocab_size] + 63u) & ~(size_t)63u);
+        size_t vtab_at = offsets_at + ((((size_t)m.vocab_size + 1) * 4 + 63u) & ~(size_t)63u);
+        CHECK_ERR(mlc_ngram_view_binary(NULL, b, l), MLC_ERR_NULL);
+        CHECK_ERR(mlc_ngram_view_binary(&v, NULL, l), MLC_ERR_NULL);
+        CHECK_ERR(mlc_ngram_view_binary(&v, NULL, 0), MLC_ERR_FORMAT);
+        memcpy(c + 1, b, l);
+        CHECK_ERR(mlc_ngram_view_binary(&v, c + 1, l), MLC_ERR_ARG);            /* not 8-aligned */
+        CHECK(v.uni_ == NULL);
+        memcpy(c, b, l);
+        CHECK_OK(mlc_ngram_view_binary(&v, c, l));
+        CHECK_ERR(mlc_ngram_view_binary(&v, srilm_arpa, 64), MLC_ERR_FORMAT);  /* ARPA text (may be unaligned: 8 first) */
+#define BIN_CASE(edit, want) do { memcpy(c, b, l); edit; CHECK_ERR(mlc_ngram_view_binary(&v, c, l), want); CHECK(v.uni_ == NULL); } while (0)
+        BIN_CASE(c[0] = 'M', MLC_ERR_FORMAT);                                      /* magic */
+        BIN_CASE(u32 = 2; memcpy(c + 8, &u32, 4), MLC_ERR_UNSUPPORTED);             /* newer version */
+        BIN_CASE(u32 = 0x04030201u; memcpy(c + 12, &u32, 4), MLC_ERR_UNSUPPORTED);  /* other byte order */
+        BIN_CASE(u32 = 0x01020305u; memcpy(c + 12, &u32, 4), MLC_ERR_FORMAT);
+        BIN_CASE(u32 = 0; memcpy(c + 16, &u32, 4), MLC_ERR_FORMAT);                 /* order 0 */
+        BIN_CASE(u32 = 33; memcpy(c + 16, &u32, 4), MLC_ERR_FORMAT);
+        BIN_CASE(u32 = 2; memcpy(c + 16, &u32, 4), MLC_ERR_FORMAT);                 /* order and sizes disagree */
+        BIN_CASE(u32 = 5; memcpy(c + 36, &u32, 4), MLC_ERR_FORMAT);                 /* has_words */
+        BIN_CASE(u32 = m.vocab_size + 1; memcpy(c + 32, &u32, 4), MLC_ERR_FORMAT);  /* vocab != unigram count */
+        BIN_CASE(u64 = 1u << 20; memcpy(c + 56, &u64, 8), MLC_ERR_FORMAT);          /* block size */
+        BIN_CASE(u32 = m.slots_[2] + 1; memcpy(c + 64 + 2 * 64 + 8, &u32, 4), MLC_ERR_FORMAT);   /* slots */
+        BIN_CASE(u32 = (uint32_t)m.counts[2]; memcpy(c + 64 + 2 * 64 + 8, &u32, 4), MLC_ERR_FORMAT); /* no empty slot possible */
+        BIN_CASE(u32 = 1; memcpy(c + offsets_at, &u32, 4), MLC_ERR_BOUNDS);         /* offsets[0] */
+        BIN_CASE(u32 = m.offsets_[3]; memcpy(c + offsets_at + 8, &u32, 4), MLC_ERR_BOUNDS);   /* empty word */
+        BIN_CASE(c[strings_at + m.offsets_[4] - 1] = 'x', MLC_ERR_BOUNDS);          /* word without NUL */
+        {   /* a vocabulary slot with an id out of range, or the wrong length */
+            size_t s;
+            for (s = 0; s < (size_t)m.vmask_ + 1; s++) { memcpy(&u32, b + vtab_at + s * 16 + 8, 4); if (u32 != 0xFFFFFFFFu) break; }
+            BIN_CASE(u32 = m.vocab_size; memcpy(c + vtab_at + s * 16 + 8, &u32, 4), MLC_ERR_BOUNDS);
+            BIN_CASE(c[vtab_at + s * 16 + 12] ^= 1, MLC_ERR_BOUNDS);
+        }
+        {   /* the highest order's table full (no empty slot), a word id out of range */
+            size_t at3 = start + (size_t)((unsigned char *)m.tab_[2] - (unsigned char *)m.strings_), s;
+            size_t atw = start + (size_t)((unsigned char *)m.words_[2] - (unsigned char *)m.strings_);
+            memcpy(c, b, l);
+            for (s = 0; s < m.slots_[2]; s++) if (!memcmp(c + at3 + s * 12, "\0\0\0\0\0\0\0\0", 8)) c[at3 + s * 12] = 1;
+            CHECK_ERR(mlc_ngram_view_binary(&v, c, l), MLC_ERR_FORMAT);
+            BIN_CASE(u32 = m.vocab_size; memcpy(c + atw + 4, &u32, 4), MLC_ERR_BOUNDS);
+        }
+        for (i = 0; i < l; i += 1 + i / 3) {   /* every shorter file is refused */
+            mlc_result r = mlc_ngram_view_binary(&v, b, i);
+            if (r != (i < 8 ? MLC_ERR_FORMAT : MLC_ERR_TRUNCATED)) { mlct_failures++; fprintf(stderr, "  %zu bytes: %s\n", i, mlc_result_string(r)); break; }
+        }
+        memcpy(c, b, l); c[l] = 0;
+        CHECK_ERR(mlc_ngram_view_binary(&v, c, l + 1), MLC_ERR_FORMAT);           /* trailing bytes */
+        CHECK_ERR(mlc_ngram_write_binary(NULL, 0, sb_write, NULL), MLC_ERR_NULL);
+        CHECK_ERR(mlc_ngram_write_binary(&m, 0, NULL, NULL), MLC_ERR_NULL);
+        mlc_ngram_free(&v);
+        CHECK_ERR(mlc_ngram_write_binary(&v, 0, sb_write, NULL), MLC_ERR_ARG);    /* zeroed */
+#undef BIN_CASE
+    }
+    {   /* random byte changes: refused with a reader's error, or read and usable */
+        mlct_rng r;
+        long it, iters = 3000, n_ok = 0;
+        unsigned char scratch[1 << 14];
+        r.s = 0xB1A5u;
+        for (it = 0; it < iters; it++) {
+            mlc_ngram v;
+            mlc_result res;
+            int k, nm = 1 + (int)(mlct_u32(&r) % 4);
+            memcpy(c, b, l);
+            for (k = 0; k < nm; k++) {
+                size_t at = mlct_u32(&r) % 3 ? mlct_u32(&r) % 512 : mlct_u32(&r) % l;   /* the header most often */
+                c[at] = (unsigned char)(mlct_u32(&r) % 4 ? mlct_u32(&r) : c[at] ^ (1u << (mlct_u32(&r) % 8)));
+            }
+            res = mlc_ngram_view_binary(&v, c, l);
+            if (res == MLC_OK) {
+                mlc_ngram_ppl pp;
+                uint64_t rng = (uint64_t)it;
+                char out[256];
+                size_t sz;
+                n_ok++;
+                CHECK_OK(mlc_ngram_perplexity(&v, text, 4000, &pp));
+                if (mlc_ngram_sample_scratch_bytes(&v) <= sizeof scratch)
+                    mlc_ngram_generate(&v, 1.0f, 0, &rng, 30, scratch, out, sizeof out, NULL);
+                mlc_ngram_write_arpa_mem(&v, NULL, 0, &sz);
+            } else if (res != MLC_ERR_FORMAT && res != MLC_ERR_BOUNDS && res != MLC_ERR_UNSUPPORTED && res != MLC_ERR_TRUNCATED) {
+                mlct_failures++; fprintf(stderr, "  change %ld: %s\n", it, mlc_result_string(res));
+            }
+        }
+        CHECK(n_ok > iters / 10 && n_ok < iters);   /* both paths were exercised */
+        if (getenv("MLCT_VERBOSE")) printf("       %ld binary changes: %ld read, %ld refused\n", iters, n_ok, iters - n_ok);
+    }
+#ifndef MLC_NO_STDIO
+    {   /* files */
+        static const char path[] = "mlct_ngram_binary.bin";
+        mlc_ngram v;
+        FILE *f;
+        CHECK_OK(mlc_ngram_write_binary_file(&m, 1, path));
+        CHECK_OK(mlc_ngram_read_binary_file(&v, path));
+        CHECK(v.owned_ != NULL && v.words_[2] == NULL && v.counts[2] == m.counts[2]);
+        mlc_ngram_free(&v);
+        if ((f = fopen(path, "wb")) != NULL) { fwrite(b, 1, l / 2, f); fclose(f); }
+        CHECK_ERR(mlc_ngram_read_binary_file(&v, path), MLC_ERR_TRUNCATED);
+        remove(path);
+        CHECK_ERR(mlc_ngram_read_binary_file(&v, path), MLC_ERR_IO);
+    }
+#endif
+    free(b); free(c);
+    mlc_ngram_free(&m);
+    free(text);
+}
+
 static void test_ngram_bad_args(void) {
     mlc_ngram m;
     mlc_ngram_params p = mlc_ngram_params_default(3);
@@ -1337,5 +1527,6 @@ const mlct_case mlct_ngram_cases[] = {
     MLCT_CASE(test_ngram_bad_args),
     MLCT_CASE(test_ngram_write_file_refused),
     MLCT_CASE(test_ngram_arena),
+    MLCT_CASE(test_ngram_binary),
 };
 const int mlct_ngram_count = (int)(sizeof mlct_ngram_cases / sizeof mlct_ngram_cases[0]);
