@@ -1418,6 +1418,21 @@ MLC_API mlc_ngram_params mlc_ngram_params_default(int order);
    so. */
 MLC_API mlc_result mlc_ngram_train(mlc_ngram *m, const char *text, size_t len,
                                    const mlc_ngram_params *p, mlc_arena *arena);
+/* Estimates as mlc_ngram_train and writes the ARPA that
+   mlc_ngram_write_arpa would write for that model (the same bytes), through
+   write(user, data, n), without building the model: less time and memory
+   (lmplz's job). info (may be NULL) gets the model's numbers (order,
+   vocab_size, counts, discounts, status, train_*) and no tables: it cannot
+   be queried or written, and needs no mlc_ngram_free. Errors as
+   mlc_ngram_train (p->query_only is ignored), and MLC_ERR_IO when write
+   fails (what was written is then a prefix of the file). */
+typedef int (*mlc_ngram_write_fn)(void *user, const char *data, size_t n);
+MLC_API mlc_result mlc_ngram_train_arpa(const char *text, size_t len, const mlc_ngram_params *p,
+                                        mlc_ngram_write_fn write, void *user, mlc_ngram *info);
+#ifndef MLC_NO_STDIO
+MLC_API mlc_result mlc_ngram_train_arpa_file(const char *text, size_t len, const mlc_ngram_params *p,
+                                             const char *path, mlc_ngram *info);
+#endif
 /* Reads an ARPA model from buf[0..len). On error *err_line (may be NULL)
    is the 1-based line at fault (0: not a line's fault, e.g. NOMEM):
    MLC_ERR_FORMAT (missing or misplaced section, bad count line, bad or NaN
@@ -1440,7 +1455,6 @@ MLC_API void mlc_ngram_free(mlc_ngram *m);
    was read gives the same bytes again. MLC_ERR_UNSUPPORTED for a
    query_only model (mlc_ngram_write_arpa_file then does not create or
    truncate the file). */
-typedef int (*mlc_ngram_write_fn)(void *user, const char *data, size_t n);
 MLC_API mlc_result mlc_ngram_write_arpa(const mlc_ngram *m, mlc_ngram_write_fn write, void *user);
 /* Into buf[0..cap): *len = the ARPA's size (also when it does not fit,
    then MLC_ERR_NOMEM; buf may be NULL with cap 0 to ask the size). */
@@ -8551,6 +8565,37 @@ static int mlc__ngram_digits_ok(double ax, int E, int p, uint64_t *r_out, int *k
     return 0;
 }
 
+/* The same answer as mlc__ngram_digits_ok in plain double arithmetic: the
+   candidates against the float's rounding interval (lo, hi) scaled by
+   10^k, each product within a relative 2^-53; -1 (undecided: ask
+   mlc__ngram_digits_ok) when q is near a rounding tie or a candidate near
+   the interval's ends. */
+static int mlc__ngram_digits_fast(double ax, int E, int p, double lo, double hi, uint64_t *r_out, int *k_out) {
+    int c, k = p - 1 - E;
+    double s, q, L, H, fl, frac, tol;
+    uint64_t r, cand[3];
+    if (k < -22 || k > 22) return -1;
+    s = mlc__ngram_p10[k < 0 ? -k : k];
+    if (k >= 0) { q = ax * s; L = lo * s; H = hi * s; }
+    else { q = ax / s; L = lo / s; H = hi / s; }
+    fl = floor(q); frac = q - fl;
+    if (frac > 0.4999 && frac < 0.5001) return -1;
+    r = (uint64_t)fl + (frac > 0.5);
+    cand[0] = r; cand[1] = r - 1; cand[2] = r + 1;
+    tol = H * 1e-15;
+    for (c = 0; c < 3; c++) {
+        double d = (double)cand[c];
+        if (cand[c] == 0) continue;
+        if (fabs(d - L) <= tol || fabs(d - H) <= tol) return -1;
+        if (d > L && d < H) { *r_out = cand[c]; *k_out = k; return 1; }
+    }
+    return 0;
+}
+MLC__INLINE int mlc__ngram_digits(double ax, int E, int p, double lo, double hi, uint64_t *r, int *k) {
+    int ok = mlc__ngram_digits_fast(ax, E, p, lo, hi, r, k);
+    return ok >= 0 ? ok : mlc__ngram_digits_ok(ax, E, p, r, k);
+}
+
 /* Writes x in the shortest form that reads back to the same float32,
    formatted as KenLM's (double-conversion's ToShortestSingle with
    ECMAScript layout: plain decimals for 1e-6 <= |x| < 1e21, else d.ddde-n),
@@ -8561,14 +8606,21 @@ static size_t mlc__ngram_fmt_float(char *out, float x) {
     int E, e, nd, i, k = 0;
     size_t o = 0;
     uint64_t r = 0;
-    double ax;
+    double ax, lo, hi;
     if (x != x) { memcpy(out, "nan", 3); return 3; }
     if (x == 0.0f) { out[0] = '0'; return 1; }
     if (x < 0) out[o++] = '-';
     ax = MLC_FABSF(x);
     if (ax > 3.4028234663852886e38) { memcpy(out + o, "inf", 3); return o + 3; }
-    /* E = floor(log10 ax), exactly where 10^-E is exact */
-    E = (int)floor(log10(ax));
+    /* E = floor(log10 ax), exactly where 10^-E is exact: from the binary
+       exponent (right or one too low for a normal float), then corrected */
+    {
+        uint32_t u = mlc__ngram_fbits((float)ax), e2 = (u >> 23) & 0xFFu;
+        E = e2 ? (int)floor(((double)e2 - 127.0) * 0.30102999566398120) : -99;
+        if (E < -21 || E > 21) E = (int)floor(log10(ax));
+        lo = 0.5 * (ax + (double)mlc__ngram_bitsf(u - 1u));   /* halfway to the neighbours: */
+        hi = 0.5 * (ax + (double)mlc__ngram_bitsf(u + 1u));   /* the rounding interval, exact */
+    }
     if (E >= -22 && E <= 22) {
         int side;
         double q = mlc__ngram_scale10(ax, -E, &side);
@@ -8577,11 +8629,11 @@ static size_t mlc__ngram_fmt_float(char *out, float x) {
     }
     /* most float32 values need 8 digits, most others 7: try 8, then walk
        down while a shorter form still reads back (9 always does) */
-    if (mlc__ngram_digits_ok(ax, E, 8, &r, &k)) {
+    if (mlc__ngram_digits(ax, E, 8, lo, hi, &r, &k)) {
         uint64_t r2;
         int k2, p = 7;
-        while (p >= 1 && mlc__ngram_digits_ok(ax, E, p, &r2, &k2)) { r = r2; k = k2; p--; }
-    } else if (!mlc__ngram_digits_ok(ax, E, 9, &r, &k)) { r = 0; k = 0; }   /* cannot happen */
+        while (p >= 1 && mlc__ngram_digits(ax, E, p, lo, hi, &r2, &k2)) { r = r2; k = k2; p--; }
+    } else if (!mlc__ngram_digits(ax, E, 9, lo, hi, &r, &k)) { r = 0; k = 0; }   /* cannot happen */
     {   /* value = r 10^-k: its digits, and the exponent of the first */
         uint64_t t = r;
         char rev[24];
@@ -8986,25 +9038,30 @@ static uint32_t mlc__ngram_ord_find(const mlc__ngram_ord *o, int n, const uint32
     return MLC__NGRAM_NONE;
 }
 
-/* Counting table -> dense arrays with an index. */
-static int mlc__ngram_compact(mlc__ngram_mem *mm, mlc__ngram_ct *t, mlc__ngram_ord *o, int n) {
+/* Counting table -> dense arrays, with an index unless nothing will look
+   them up (the highest order). */
+static int mlc__ngram_compact(mlc__ngram_mem *mm, mlc__ngram_ct *t, mlc__ngram_ord *o, int n, int index) {
     size_t i, j = 0, slots = 16;
     o->count = t->used;
     while (slots * 3 < 4 * o->count) slots *= 2;   /* at most 75 % full */
     o->w = (uint32_t *)mlc__ngram_tmpn(mm, o->count, (size_t)n * 4);
     o->raw = (uint32_t *)mlc__ngram_tmpn(mm, o->count, 4);
-    o->idx = (uint32_t *)mlc__ngram_tmpn(mm, slots, 4);
-    if (!o->w || !o->raw || !o->idx) return 1;
-    memset(o->idx, 0, slots * 4);
-    o->imask = slots - 1;
+    if (index) {
+        if (!(o->idx = (uint32_t *)mlc__ngram_tmpn(mm, slots, 4))) return 1;
+        memset(o->idx, 0, slots * 4);
+        o->imask = slots - 1;
+    }
+    if (!o->w || !o->raw) return 1;
     for (i = 0; i < t->cap; i++) {
         const uint32_t *e = t->e + i * t->stride;
         size_t x;
         if (!e[0]) continue;
         o->raw[j] = e[0];
         memcpy(o->w + j * (size_t)n, e + 1, (size_t)n * 4);
-        for (x = (size_t)mlc__ngram_thash(e + 1, n) & o->imask; o->idx[x]; x = (x + 1) & o->imask) {}
-        o->idx[x] = (uint32_t)j + 1u;
+        if (index) {
+            for (x = (size_t)mlc__ngram_thash(e + 1, n) & o->imask; o->idx[x]; x = (x + 1) & o->imask) {}
+            o->idx[x] = (uint32_t)j + 1u;
+        }
         j++;
     }
     mlc__ngram_tmpfree(mm, t->e);
@@ -9434,8 +9491,15 @@ static mlc_result mlc__ngram_check_params(const mlc_ngram_params *p) {
     return MLC_OK;
 }
 
-MLC_API mlc_result mlc_ngram_train(mlc_ngram *m, const char *text, size_t len, const mlc_ngram_params *p,
-                                   mlc_arena *arena) {
+/* The trained model's ARPA straight from the estimates (after ARPA writing). */
+struct mlc__ngram_out;
+static mlc_result mlc__ngram_emit(mlc_ngram *m, mlc__ngram_mem *mm, const mlc__ngram_ord *o, const mlc__ngram_tv *tv,
+                                  struct mlc__ngram_out *out);
+
+/* Training into a model (out NULL) or, without building one, into ARPA
+   through out (m then gets the numbers, no tables). */
+static mlc_result mlc__ngram_train(mlc_ngram *m, const char *text, size_t len, const mlc_ngram_params *p,
+                                   mlc_arena *arena, struct mlc__ngram_out *out) {
     mlc__ngram_mem mm = {0, 0};
     mlc__ngram_tv tv;
     mlc__ngram_vec toks;
@@ -9506,14 +9570,14 @@ MLC_API mlc_result mlc_ngram_train(mlc_ngram *m, const char *text, size_t len, c
         while (cap * 7 < est * 10) cap *= 2;
         if (mlc__ngram_count_order(&mm, &ct[n - 1], n, tk, ntok, cap)) { r = MLC_ERR_NOMEM; goto done; }
         if (n == N) { mlc__ngram_tmpfree(&mm, toks.p); toks.p = NULL; }
-        if (mlc__ngram_compact(&mm, &ct[n - 1], &ord[n - 1], n)) { r = MLC_ERR_NOMEM; goto done; }
+        if (mlc__ngram_compact(&mm, &ct[n - 1], &ord[n - 1], n, n < N)) { r = MLC_ERR_NOMEM; goto done; }
     }
     mlc__ngram_tmpfree(&mm, toks.p); toks.p = NULL;
     /* estimation */
     if (p->smoothing == MLC_NGRAM_KN ? mlc__ngram_kn(&mm, ord, N, tv.n, p, m) : mlc__ngram_simple(&mm, ord, N, tv.n, p)) {
         r = MLC_ERR_NOMEM; goto done;
     }
-    r = mlc__ngram_build(m, &mm, ord, &tv, !p->query_only, arena);
+    r = out ? mlc__ngram_emit(m, &mm, ord, &tv, out) : mlc__ngram_build(m, &mm, ord, &tv, !p->query_only, arena);
 done:
     mlc__ngram_tmpfree(&mm, toks.p);
     mlc__ngram_tmpfree(&mm, tv.str.p); mlc__ngram_tmpfree(&mm, tv.off.p); mlc__ngram_tmpfree(&mm, tv.tab);
@@ -9533,6 +9597,11 @@ done:
         if (arena) { mlc_arena_reset(arena, mark); arena->need = need; }
     } else m->train_peak_bytes = mm.peak;
     return r;
+}
+
+MLC_API mlc_result mlc_ngram_train(mlc_ngram *m, const char *text, size_t len, const mlc_ngram_params *p,
+                                   mlc_arena *arena) {
+    return mlc__ngram_train(m, text, len, p, arena, NULL);
 }
 
 /* ---- ARPA reading ----------------------------------------------------------------
@@ -9847,8 +9916,29 @@ static void mlc__ngram_put(mlc__ngram_out *o, const char *s, size_t n) {
 }
 static void mlc__ngram_putf(mlc__ngram_out *o, float x) { char t[32]; mlc__ngram_put(o, t, mlc__ngram_fmt_float(t, x)); }
 static void mlc__ngram_putu(mlc__ngram_out *o, uint64_t x) { char t[32]; mlc__ngram_put(o, t, mlc__ngram_fmt_u64(t, x)); }
-static void mlc__ngram_putw(mlc__ngram_out *o, const mlc_ngram *m, uint32_t id) {
-    mlc__ngram_put(o, m->strings_ + m->offsets_[id], m->offsets_[id + 1] - m->offsets_[id] - 1u);
+/* \data\ and the counts; one n-gram's line (n >= 1; the backoff column on
+   every order but the highest); the \end\. */
+static void mlc__ngram_arpa_head(mlc__ngram_out *o, int N, const uint64_t *counts) {
+    int n;
+    mlc__ngram_put(o, "\\data\\\n", 7);
+    for (n = 1; n <= N; n++) {
+        mlc__ngram_put(o, "ngram ", 6); mlc__ngram_putu(o, (uint64_t)n);
+        mlc__ngram_put(o, "=", 1); mlc__ngram_putu(o, counts[n - 1]); mlc__ngram_put(o, "\n", 1);
+    }
+}
+static void mlc__ngram_arpa_section(mlc__ngram_out *o, int n) {
+    mlc__ngram_put(o, "\n\\", 2); mlc__ngram_putu(o, (uint64_t)n); mlc__ngram_put(o, "-grams:\n", 8);
+}
+static void mlc__ngram_arpa_gram(mlc__ngram_out *o, const char *strings, const uint32_t *offsets, const uint32_t *w,
+                                 int n, int N, float p, float b) {
+    int i;
+    mlc__ngram_putf(o, p);
+    for (i = 0; i < n; i++) {
+        mlc__ngram_put(o, i ? " " : "\t", 1);
+        mlc__ngram_put(o, strings + offsets[w[i]], offsets[w[i] + 1] - offsets[w[i]] - 1u);
+    }
+    if (n < N) { mlc__ngram_put(o, "\t", 1); mlc__ngram_putf(o, b); }
+    mlc__ngram_put(o, "\n", 1);
 }
 
 /* Can m be written (before anything is, e.g. a file opened)? */
@@ -9870,38 +9960,123 @@ MLC_API mlc_result mlc_ngram_write_arpa(const mlc_ngram *m, mlc_ngram_write_fn w
     N = m->order;
     o = &ob;
     o->fn = write; o->user = user; o->n = 0; o->err = 0;
-    mlc__ngram_put(o, "\\data\\\n", 7);
-    for (n = 1; n <= N; n++) {
-        mlc__ngram_put(o, "ngram ", 6); mlc__ngram_putu(o, (uint64_t)n);
-        mlc__ngram_put(o, "=", 1); mlc__ngram_putu(o, m->counts[n - 1]); mlc__ngram_put(o, "\n", 1);
-    }
+    mlc__ngram_arpa_head(o, N, m->counts);
     for (n = 1; n <= N && !o->err; n++) {
-        mlc__ngram_put(o, "\n\\", 2); mlc__ngram_putu(o, (uint64_t)n); mlc__ngram_put(o, "-grams:\n", 8);
-        for (j = 0; j < m->counts[n - 1] && !o->err; j++) {
+        const uint32_t *w = m->words_[n - 1];
+        uint64_t cnt = m->counts[n - 1], ring[16];
+        size_t stride = mlc__ngram_stride(m, n);
+        mlc__ngram_arpa_section(o, n);
+        for (j = 0; n > 1 && j < cnt && j < 8; j++) ring[j] = mlc__ngram_key(m->seed_, w + j * (uint64_t)n, n);
+        for (j = 0; j < cnt && !o->err; j++) {
             float p, b = 0.0f;
-            int i;
             if (n == 1) {
+                uint32_t id = (uint32_t)j;
                 p = m->uni_[2 * j]; b = m->uni_[2 * j + 1];
-                mlc__ngram_putf(o, mlc__ngram_true_p(p));
-                mlc__ngram_put(o, "\t", 1);
-                mlc__ngram_putw(o, m, (uint32_t)j);
-            } else {
-                const uint32_t *w = m->words_[n - 1] + j * (uint64_t)n;
-                const unsigned char *s = mlc__ngram_slot(m, w, n);
+                mlc__ngram_arpa_gram(o, m->strings_, m->offsets_, &id, 1, N, mlc__ngram_true_p(p), mlc__ngram_true_bo(b));
+            } else {   /* the n-grams' slots are looked up 8 ahead, their cache misses overlapped */
+                const unsigned char *s;
+                if (j + 8 < cnt) {
+                    uint64_t k8 = mlc__ngram_key(m->seed_, w + (j + 8) * (uint64_t)n, n);
+                    ring[(j + 8) & 15] = k8;
+                    MLC__NGRAM_PREFETCH(m->tab_[n - 1] + (size_t)mlc__ngram_home(k8, m->slots_[n - 1]) * stride);
+                }
+                s = mlc__ngram_find(m->tab_[n - 1], m->slots_[n - 1], stride, ring[j & 15]);
                 if (!s) return MLC_ERR_ARG;   /* a corrupted model */
                 memcpy(&p, s + 8, 4);
                 if (n < N) memcpy(&b, s + 12, 4);
-                mlc__ngram_putf(o, mlc__ngram_true_p(p));
-                for (i = 0; i < n; i++) { mlc__ngram_put(o, i ? " " : "\t", 1); mlc__ngram_putw(o, m, w[i]); }
+                mlc__ngram_arpa_gram(o, m->strings_, m->offsets_, w + j * (uint64_t)n, n, N, mlc__ngram_true_p(p),
+                                     mlc__ngram_true_bo(b));
             }
-            if (n < N) { mlc__ngram_put(o, "\t", 1); mlc__ngram_putf(o, mlc__ngram_true_bo(b)); }
-            mlc__ngram_put(o, "\n", 1);
         }
     }
     mlc__ngram_put(o, "\n\\end\\\n", 7);
     mlc__ngram_flush(o);
     return o->err ? MLC_ERR_IO : MLC_OK;
 }
+
+/* The ARPA mlc_ngram_write_arpa writes for the model mlc__ngram_build would
+   make from these estimates (same order of n-grams, same values), straight
+   from the estimates: one order sorted at a time. */
+static mlc_result mlc__ngram_emit(mlc_ngram *m, mlc__ngram_mem *mm, const mlc__ngram_ord *o, const mlc__ngram_tv *tv,
+                                  struct mlc__ngram_out *out) {
+    int N = m->order, n;
+    uint32_t V = m->vocab_size, *off = (uint32_t *)mlc__ngram_tmpn(mm, (size_t)V + 1, 4), *perm = NULL;
+    size_t i, j;
+    if (!off) return MLC_ERR_NOMEM;
+    memcpy(off, tv->off.p, (size_t)V * 4);
+    off[V] = (uint32_t)tv->str.n;
+    m->counts[0] = V;
+    for (n = 2; n <= N; n++) {
+        size_t kept = 0;
+        for (i = 0; i < o[n - 1].count; i++) kept += !(o[n - 1].pruned && o[n - 1].pruned[i]);
+        m->counts[n - 1] = kept;
+    }
+    mlc__ngram_arpa_head(out, N, m->counts);
+    mlc__ngram_arpa_section(out, 1);
+    for (i = 0; i < V; i++) {
+        uint32_t id = (uint32_t)i;
+        mlc__ngram_arpa_gram(out, (const char *)tv->str.p, off, &id, 1, N,
+                             mlc__ngram_true_p(mlc__ngram_flag_p(o[0].lp[i], o[0].fl[i])),
+                             mlc__ngram_true_bo(mlc__ngram_flag_bo(o[0].lb ? o[0].lb[i] : 0.0f, o[0].fl[i])));
+    }
+    for (n = 2; n <= N && !out->err; n++) {
+        const mlc__ngram_ord *d = &o[n - 1];
+        size_t kept = m->counts[n - 1];
+        if (!(perm = (uint32_t *)mlc__ngram_tmpn(mm, kept, 4))) break;
+        for (i = j = 0; i < d->count; i++) if (!(d->pruned && d->pruned[i])) perm[j++] = (uint32_t)i;
+        if (mlc__ngram_prefix_sort(mm, d->w, n, perm, kept, V)) break;
+        mlc__ngram_arpa_section(out, n);
+        for (j = 0; j < kept; j++) {
+            uint32_t x = perm[j];
+            if (j + 8 < kept) {   /* the rows are in count order: fetch 8 ahead */
+                uint32_t x8 = perm[j + 8];
+                MLC__NGRAM_PREFETCH(d->w + (size_t)x8 * (size_t)n);
+                MLC__NGRAM_PREFETCH(d->lp + x8);
+                MLC__NGRAM_PREFETCH(d->fl + x8);
+                if (d->lb) MLC__NGRAM_PREFETCH(d->lb + x8);
+            }
+            mlc__ngram_arpa_gram(out, (const char *)tv->str.p, off, d->w + (size_t)x * (size_t)n, n, N,
+                                 mlc__ngram_true_p(mlc__ngram_flag_p(d->lp[x], d->fl[x])),
+                                 mlc__ngram_true_bo(mlc__ngram_flag_bo(d->lb ? d->lb[x] : 0.0f, d->fl[x])));
+        }
+        mlc__ngram_tmpfree(mm, perm);
+        perm = NULL;
+    }
+    mlc__ngram_tmpfree(mm, off);
+    if (n <= N && !out->err) { mlc__ngram_tmpfree(mm, perm); return MLC_ERR_NOMEM; }
+    mlc__ngram_put(out, "\n\\end\\\n", 7);
+    mlc__ngram_flush(out);
+    return out->err ? MLC_ERR_IO : MLC_OK;
+}
+
+MLC_API mlc_result mlc_ngram_train_arpa(const char *text, size_t len, const mlc_ngram_params *p,
+                                        mlc_ngram_write_fn write, void *user, mlc_ngram *info) {
+    mlc__ngram_out ob;
+    mlc_ngram t;
+    mlc_result r;
+    if (info) memset(info, 0, sizeof *info);
+    if (!write) return MLC_ERR_NULL;
+    ob.fn = write; ob.user = user; ob.n = 0; ob.err = 0;
+    r = mlc__ngram_train(&t, text, len, p, NULL, &ob);
+    if (r == MLC_OK && info) *info = t;
+    return r;
+}
+
+#ifndef MLC_NO_STDIO
+static int mlc__ngram_filewrite(void *user, const char *data, size_t n);
+MLC_API mlc_result mlc_ngram_train_arpa_file(const char *text, size_t len, const mlc_ngram_params *p,
+                                             const char *path, mlc_ngram *info) {
+    FILE *f;
+    mlc_result r;
+    if (info) memset(info, 0, sizeof *info);
+    if (!path || !p || (!text && len)) return MLC_ERR_NULL;
+    if ((r = mlc__ngram_check_params(p)) != MLC_OK) return r;
+    if (!(f = fopen(path, "wb"))) return MLC_ERR_IO;
+    r = mlc_ngram_train_arpa(text, len, p, mlc__ngram_filewrite, f, info);
+    if (fclose(f) != 0 && r == MLC_OK) r = MLC_ERR_IO;
+    return r;
+}
+#endif
 
 typedef struct mlc__ngram_membuf { char *buf; size_t cap, len; } mlc__ngram_membuf;
 static int mlc__ngram_memwrite(void *user, const char *data, size_t n) {

@@ -1422,6 +1422,99 @@ static void test_ngram_binary(void) {
     free(text);
 }
 
+/* ---- training straight to ARPA --------------------------------------------------------- */
+typedef struct { sbuf b; size_t fail_at; } failbuf;
+static int fail_write(void *user, const char *data, size_t n) {
+    failbuf *f = (failbuf *)user;
+    if (f->b.n + n > f->fail_at) return 1;
+    sb_put(&f->b, data, n);
+    return 0;
+}
+static void train_arpa_same(const char *text, size_t len, int order, mlc_ngram_smoothing sm, int char_mode,
+                            const uint32_t *prune, const char *what) {
+    mlc_ngram_params p = mlc_ngram_params_default(order);
+    mlc_ngram m, info;
+    sbuf b = {0, 0, 0};
+    size_t la;
+    char *a;
+    p.smoothing = sm; p.char_mode = char_mode;
+    if (prune) memcpy(p.prune, prune, sizeof(uint32_t) * (size_t)order);
+    CHECK_OK(mlc_ngram_train(&m, text, len, &p, NULL));
+    a = arpa_of(&m, &la);
+    CHECK_OK(mlc_ngram_train_arpa(text, len, &p, sb_write, &b, &info));
+    if (b.n != la || memcmp(a, b.p, la)) { mlct_failures++; fprintf(stderr, "  %s: ARPA differs from the model's\n", what); }
+    CHECK(info.uni_ == NULL && info.tab_[1] == NULL && info.owned_ == NULL && info.bytes == 0);
+    CHECK(info.order == m.order && info.vocab_size == m.vocab_size && info.status == m.status &&
+          info.fallback_orders == m.fallback_orders && info.train_tokens == m.train_tokens &&
+          info.train_sentences == m.train_sentences && !memcmp(info.counts, m.counts, sizeof m.counts) &&
+          !memcmp(info.discount, m.discount, sizeof m.discount) &&
+          !memcmp(info.adjusted_hist, m.adjusted_hist, sizeof m.adjusted_hist));
+    CHECK(info.train_peak_bytes > 0 && info.train_peak_bytes <= m.train_peak_bytes);
+    {
+        mlc_ngram_state st;
+        float lp;
+        size_t l;
+        mlc_ngram_state_null(&st);
+        CHECK_ERR(mlc_ngram_score(&info, &st, 3, &st, &lp, NULL), MLC_ERR_ARG);   /* numbers only */
+        CHECK_ERR(mlc_ngram_write_arpa_mem(&info, NULL, 0, &l), MLC_ERR_ARG);
+    }
+    free(a); free(b.p);
+    mlc_ngram_free(&m);
+}
+
+static void test_ngram_train_arpa(void) {
+    size_t len;
+    char *text = make_corpus(29, 8000, 400, &len);
+    static const uint32_t prune[5] = { 0, 1, 1, 2, 2 };
+    mlc_ngram_params p = mlc_ngram_params_default(3);
+    mlc_ngram info;
+    train_arpa_same(text, len, 5, MLC_NGRAM_KN, 0, NULL, "kn5");
+    train_arpa_same(text, len, 5, MLC_NGRAM_KN, 0, prune, "kn5 pruned");
+    train_arpa_same(text, len, 3, MLC_NGRAM_ADD_K, 0, NULL, "add-k");
+    train_arpa_same(text, len, 3, MLC_NGRAM_STUPID, 0, NULL, "stupid");
+    train_arpa_same(text, len, 1, MLC_NGRAM_KN, 0, NULL, "kn1");
+    train_arpa_same(text, len, 6, MLC_NGRAM_KN, 1, NULL, "char6");
+    train_arpa_same("a b\n", 4, 3, MLC_NGRAM_KN, 0, NULL, "tiny (fallback)");
+    {   /* the writer fails part way: MLC_ERR_IO, what was written a prefix, info zeroed */
+        failbuf f;
+        sbuf full = {0, 0, 0};
+        CHECK_OK(mlc_ngram_train_arpa(text, len, &p, sb_write, &full, NULL));
+        memset(&f, 0, sizeof f);
+        f.fail_at = full.n / 2;
+        info.order = 7;
+        CHECK_ERR(mlc_ngram_train_arpa(text, len, &p, fail_write, &f, &info), MLC_ERR_IO);
+        CHECK(info.order == 0 && f.b.n <= full.n / 2 && f.b.n > 0 && memcmp(f.b.p, full.p, f.b.n) == 0);
+        free(f.b.p); free(full.p);
+    }
+    CHECK_ERR(mlc_ngram_train_arpa(text, len, &p, NULL, NULL, &info), MLC_ERR_NULL);
+    CHECK_ERR(mlc_ngram_train_arpa(NULL, 5, &p, sb_write, NULL, &info), MLC_ERR_NULL);
+    CHECK_ERR(mlc_ngram_train_arpa(text, len, NULL, sb_write, NULL, &info), MLC_ERR_NULL);
+    p.order = 0;
+    CHECK_ERR(mlc_ngram_train_arpa(text, len, &p, sb_write, NULL, &info), MLC_ERR_ARG);
+    p.order = 3;
+    CHECK_ERR(mlc_ngram_train_arpa("\n\n", 0, &p, sb_write, NULL, &info), MLC_ERR_ARG);   /* no sentence */
+#ifndef MLC_NO_STDIO
+    {
+        static const char path[] = "mlct_ngram_train.arpa";
+        mlc_ngram q;
+        mlc_ngram_ppl a, b;
+        mlc_ngram_train(&info, text, len, &p, NULL);
+        CHECK_OK(mlc_ngram_train_arpa_file(text, len, &p, path, NULL));
+        CHECK_OK(mlc_ngram_read_arpa_file(&q, path, 1, NULL, NULL));
+        CHECK_OK(mlc_ngram_perplexity(&info, text, len, &a));
+        CHECK_OK(mlc_ngram_perplexity(&q, text, len, &b));
+        CHECK(a.log10_sum == b.log10_sum && a.tokens == b.tokens);
+        mlc_ngram_free(&q); mlc_ngram_free(&info);
+        p.order = 0;
+        CHECK_ERR(mlc_ngram_train_arpa_file(text, len, &p, path, NULL), MLC_ERR_ARG);
+        remove(path);
+        p.order = 3;
+        CHECK_ERR(mlc_ngram_train_arpa_file(text, len, &p, "no-such-dir/x.arpa", NULL), MLC_ERR_IO);
+    }
+#endif
+    free(text);
+}
+
 static void test_ngram_bad_args(void) {
     mlc_ngram m;
     mlc_ngram_params p = mlc_ngram_params_default(3);
@@ -1528,5 +1621,6 @@ const mlct_case mlct_ngram_cases[] = {
     MLCT_CASE(test_ngram_write_file_refused),
     MLCT_CASE(test_ngram_arena),
     MLCT_CASE(test_ngram_binary),
+    MLCT_CASE(test_ngram_train_arpa),
 };
 const int mlct_ngram_count = (int)(sizeof mlct_ngram_cases / sizeof mlct_ngram_cases[0]);
