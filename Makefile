@@ -8,7 +8,7 @@
 #   make bench   GEMM benchmark against OpenBLAS (needs libopenblas-dev)
 #   make bench-mobilenet bench-vit bench-rnn bench-ssm bench-ngram
 #                against ONNX Runtime / PyTorch where a peer exists
-#   make fuzz    libFuzzer runs over the safetensors and ARPA parsers (clang)
+#   make fuzz    libFuzzer runs over the safetensors, ARPA and binary n-gram readers (clang)
 CC      ?= cc
 CFLAGS  ?= -O2
 WARN    = -Wall -Wextra -Wpedantic
@@ -85,7 +85,7 @@ $(BUILD)/fuzz_%: tests/fuzz_%.c mlcore.h | $(BUILD)
 
 fuzz: $(BUILD)/fuzz_st $(BUILD)/fuzz_arpa
 	mkdir -p $(BUILD)/corpus && ./$(BUILD)/fuzz_st -max_total_time=60 $(BUILD)/corpus tests/fuzz_corpus
-	mkdir -p $(BUILD)/corpus_arpa && ./$(BUILD)/fuzz_arpa -max_total_time=60 $(BUILD)/corpus_arpa
+	mkdir -p $(BUILD)/corpus_arpa && ./$(BUILD)/fuzz_arpa -max_total_time=60 $(BUILD)/corpus_arpa tests/fuzz_corpus_ngram
 
 clean:
 	rm -rf $(BUILD)

@@ -21,20 +21,14 @@
 #      log10 p / backoff are compared (max abs difference; the files differ
 #      only in the order of the n-grams within an order); KenLM's `query` on
 #      the ARPA and on a build_binary probing file against
-#      mlc_ngram_perplexity (driver `ppl`) on mlcore's ARPA: the four summary
-#      lines must be identical.
-#   2. speed and memory, RUNS times, alternating KenLM and mlcore:
-#      estimation: whole-process wall time (text in, ARPA out) and peak RSS
-#      (/usr/bin/time); lmplz is multi-threaded, so its CPU time (user+sys)
-#      is shown too.  mlcore's own train-only time is also printed.
-#      query: KenLM's process on the full test text minus the process on its
-#      first line (both load the model, so the difference is reading and
-#      scoring the text, as `query` counts it); tokens = words + </s>.
-#      mlcore: the driver's in-process time for reading + scoring the text
-#      (its model comes from the ARPA text, whose load is too slow and noisy
-#      for the subtraction).  Model load times are shown too.
-#      Peak RSS of the query processes and the model sizes (KenLM: the
-#      probing binary file; mlcore: the query-only model's bytes).
+#      mlc_ngram_perplexity (driver `ppl`) on mlcore's ARPA and on its
+#      binary model: the four summary lines must be identical.
+#   2. speed and memory, RUNS times, alternating KenLM and mlcore (see the
+#      notes printed under the table): estimation (text in, ARPA out) wall
+#      time and peak RSS of the whole process (/usr/bin/time; lmplz's CPU
+#      time too, it is multi-threaded); ARPA -> binary; query throughput as
+#      process on the full text minus process on its first line (both map
+#      a binary, so the load cancels) and peak RSS; bytes per n-gram.
 # Medians are printed.  Exit status 1 if any exactness check fails.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -104,9 +98,11 @@ check() {  # name train test order
   compare_arpa "$k.arpa" "$m.arpa" || status=1
   "$KENLM_BIN/query" -v summary "$k.arpa" < "$te" > "$k.q_arpa" 2>/dev/null
   "$KENLM_BIN/query" -v summary "$k.probing" < "$te" > "$k.q_bin" 2>/dev/null
+  "$drv" build_binary "$m.arpa" "$m.bin" > /dev/null || { echo "mlcore build_binary failed" >&2; status=1; return; }
   "$drv" ppl "$m.arpa" "$te" | head -n 4 > "$m.q"
-  if cmp -s "$k.q_arpa" "$m.q" && cmp -s "$k.q_bin" "$m.q"; then
-    printf '              query (ARPA and probing) = mlc_ngram_perplexity: %s\n' "$(tr '\n\t' '; ' < "$m.q")"
+  "$drv" ppl "$m.bin" "$te" | head -n 4 > "$m.qb"
+  if cmp -s "$k.q_arpa" "$m.q" && cmp -s "$k.q_bin" "$m.q" && cmp -s "$m.qb" "$m.q"; then
+    printf '              query (ARPA and probing) = mlc_ngram_perplexity (ARPA and binary): %s\n' "$(tr '\n\t' '; ' < "$m.q")"
   else
     status=1
     printf '              query MISMATCH\n  KenLM ARPA:    %s\n  KenLM probing: %s\n  mlcore:        %s\n' \
@@ -132,54 +128,49 @@ echo
 echo "== speed and memory: synthetic text, $RUNS runs each alternating, medians (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 tokens=$(awk '{ n += NF + 1 } END { print n }' "$WORK/test.txt")
 tokens1=$(awk '{ n += NF + 1 } END { print n }' "$WORK/test1.txt")
-printf '%-5s | %-28s | %-30s | %-32s | %-52s\n' order "lmplz: wall s (CPU s), RSS" "mlcore: wall s (train s), RSS" "query probing: tok/s, RSS, B/ng" "mlcore ppl: tok/s, RSS (after), B/ng"
 for n in $ORDERS; do
   k=$WORK/synth.k$n m=$WORK/synth.m$n
-  : > "$WORK/r.kt"; : > "$WORK/r.kc"; : > "$WORK/r.kr"; : > "$WORK/r.st"; : > "$WORK/r.sc"; : > "$WORK/r.sr"; : > "$WORK/r.mt"; : > "$WORK/r.ms"; : > "$WORK/r.mr"
-  : > "$WORK/r.qf"; : > "$WORK/r.q1"; : > "$WORK/r.qr"; : > "$WORK/r.pf"; : > "$WORK/r.p1"; : > "$WORK/r.pr"; : > "$WORK/r.pi"; : > "$WORK/r.pa"; : > "$WORK/r.ka"
+  for f in kt kc kr st sc sr mt mr qf q1 qr pf p1 pr pi bk bm; do : > "$WORK/r.$f"; done
   for i in $(seq "$RUNS"); do
     tm "$KENLM_BIN/lmplz" -o "$n" --discount_fallback -S "$MEM" -T "$WORK/tmp/" --text "$WORK/train.txt" --arpa "$WORK/t.k.arpa" 2>/dev/null
     read -r w u s r < "$WORK/time.out"; echo "$w" >> "$WORK/r.kt"; echo "$u $s" | awk '{ print $1 + $2 }' >> "$WORK/r.kc"; echo "$r" >> "$WORK/r.kr"
     tm "$KENLM_BIN/lmplz" -o "$n" --discount_fallback -S "$MEM_SMALL" -T "$WORK/tmp/" --text "$WORK/train.txt" --arpa "$WORK/t.k.arpa" 2>/dev/null
     read -r w u s r < "$WORK/time.out"; echo "$w" >> "$WORK/r.st"; echo "$u $s" | awk '{ print $1 + $2 }' >> "$WORK/r.sc"; echo "$r" >> "$WORK/r.sr"
-    tm "$drv" train "$n" "$WORK/train.txt" "$WORK/t.m.arpa" > "$WORK/t.out"
+    tm "$drv" train "$n" "$WORK/train.txt" "$WORK/t.m.arpa" > /dev/null
     read -r w u s r < "$WORK/time.out"; echo "$w" >> "$WORK/r.mt"; echo "$r" >> "$WORK/r.mr"
-    awk '/^train_seconds/ { print $2 }' "$WORK/t.out" >> "$WORK/r.ms"
+    tm "$KENLM_BIN/build_binary" probing "$k.arpa" "$WORK/t.k.probing" > /dev/null 2>&1
+    read -r w u s r < "$WORK/time.out"; echo "$w" >> "$WORK/r.bk"
+    tm "$drv" build_binary "$m.arpa" "$WORK/t.m.bin" > /dev/null
+    read -r w u s r < "$WORK/time.out"; echo "$w" >> "$WORK/r.bm"
     tm "$KENLM_BIN/query" -v summary "$k.probing" < "$WORK/test.txt" > /dev/null 2>&1
     read -r w u s r < "$WORK/time.out"; echo "$w" >> "$WORK/r.qf"; echo "$r" >> "$WORK/r.qr"
-    tm "$drv" ppl "$m.arpa" "$WORK/test.txt" > "$WORK/p.out"
+    tm "$drv" ppl "$m.bin" "$WORK/test.txt" > "$WORK/p.out"
     read -r w u s r < "$WORK/time.out"; echo "$w" >> "$WORK/r.pf"; echo "$r" >> "$WORK/r.pr"
     awk '/^query_seconds/ { print $2 }' "$WORK/p.out" >> "$WORK/r.pi"
-    awk '/^rss_kb_after_query/ { print $2 }' "$WORK/p.out" >> "$WORK/r.pa"
     tm "$KENLM_BIN/query" -v summary "$k.probing" < "$WORK/test1.txt" > /dev/null 2>&1
     read -r w u s r < "$WORK/time.out"; echo "$w" >> "$WORK/r.q1"
-    tm "$drv" ppl "$m.arpa" "$WORK/test1.txt" > /dev/null
+    tm "$drv" ppl "$m.bin" "$WORK/test1.txt" > /dev/null
     read -r w u s r < "$WORK/time.out"; echo "$w" >> "$WORK/r.p1"
-    tm "$KENLM_BIN/query" -v summary "$k.arpa" < "$WORK/test1.txt" > /dev/null 2>&1
-    read -r w u s r < "$WORK/time.out"; echo "$w" >> "$WORK/r.ka"
   done
-  kt=$(median < "$WORK/r.kt"); kc=$(median < "$WORK/r.kc"); kr=$(median < "$WORK/r.kr"); st=$(median < "$WORK/r.st"); sc=$(median < "$WORK/r.sc"); sr=$(median < "$WORK/r.sr")
-  mt=$(median < "$WORK/r.mt"); ms=$(median < "$WORK/r.ms"); mr=$(median < "$WORK/r.mr")
-  qf=$(median < "$WORK/r.qf"); q1=$(median < "$WORK/r.q1"); qr=$(median < "$WORK/r.qr")
-  pf=$(median < "$WORK/r.pf"); p1=$(median < "$WORK/r.p1"); pr=$(median < "$WORK/r.pr"); pi=$(median < "$WORK/r.pi"); pa=$(median < "$WORK/r.pa"); ka=$(median < "$WORK/r.ka")
-  kbytes=$(stat -c %s "$k.probing"); mbytes=$(awk '/^model_bytes/ { print $2 }' "$WORK/p.out")
+  for f in kt kc kr st sc sr mt mr qf q1 qr pf p1 pr pi bk bm; do eval "$f=\$(median < \"\$WORK/r.$f\")"; done
+  kbytes=$(stat -c %s "$k.probing"); mbytes=$(stat -c %s "$m.bin")
   ngrams=$(awk -F= '/^ngram / { s += $2 } END { print s }' "$k.arpa")
-  awk -v n="$n" -v kt="$kt" -v kc="$kc" -v kr="$kr" -v mt="$mt" -v ms="$ms" -v mr="$mr" \
-      -v st="$st" -v sc="$sc" -v sr="$sr" -v msm="$MEM_SMALL" -v msz="$MEM" \
-      -v qf="$qf" -v q1="$q1" -v qr="$qr" -v pf="$pf" -v p1="$p1" -v pr="$pr" -v pi="$pi" -v pa="$pa" -v ka="$ka" \
+  awk -v n="$n" -v kt="$kt" -v kc="$kc" -v kr="$kr" -v st="$st" -v sc="$sc" -v sr="$sr" -v mt="$mt" -v mr="$mr" \
+      -v msm="$MEM_SMALL" -v msz="$MEM" -v bk="$bk" -v bm="$bm" \
+      -v qf="$qf" -v q1="$q1" -v qr="$qr" -v pf="$pf" -v p1="$p1" -v pr="$pr" -v pi="$pi" \
       -v tok="$tokens" -v tok1="$tokens1" -v kb="$kbytes" -v mb="$mbytes" -v ng="$ngrams" 'BEGIN {
-    dq = qf - q1
-    printf "%-5s | %5.2f (%5.2f), %6.1f MB    | %5.2f (%5.2f), %6.1f MB      | %5.2f M/s, %5.1f MB, %5.1f     | %5.2f M/s, %5.1f MB (%5.1f MB), %5.1f\n",
-      n, kt, kc, kr / 1024, mt, ms, mr / 1024,
-      (dq > 0 ? (tok - tok1) / dq / 1e6 : 0), qr / 1024, kb / ng,
-      tok / pi / 1e6, pr / 1024, pa / 1024, mb / ng
-    printf "      (lmplz above with -S %s; with -S %s: %.2f s (CPU %.2f s), %.1f MB)\n", msz, msm, st, sc, sr / 1024
-    printf "      model load (process on one line): query probing %.3f s, query ARPA %.2f s, mlcore ARPA %.2f s\n", q1, ka, p1 }'
+    dq = qf - q1; dp = pf - p1
+    printf "order %s, %d n-grams\n", n, ng
+    printf "  estimation, text in, ARPA out: lmplz -S %s %.2f s (CPU %.2f s) %.1f MB | lmplz -S %s %.2f s (CPU %.2f s) %.1f MB | mlcore %.2f s %.1f MB\n",
+      msz, kt, kc, kr / 1024, msm, st, sc, sr / 1024, mt, mr / 1024
+    printf "  ARPA -> binary: build_binary probing %.2f s | mlcore %.2f s;  bytes per n-gram: probing %.1f | mlcore %.1f\n", bk, bm, kb / ng, mb / ng
+    printf "  query, tokens/s (process minus process): KenLM probing %.2f M | mlcore binary %.2f M (in-process %.2f M)\n",
+      (dq > 0 ? (tok - tok1) / dq / 1e6 : 0), (dp > 0 ? (tok - tok1) / dp / 1e6 : 0), tok / pi / 1e6
+    printf "  query process: peak RSS %.1f MB | %.1f MB; on one line (model load) %.3f s | %.3f s\n", qr / 1024, pr / 1024, q1, p1 }'
 done
-echo "lmplz and mlcore wall: the whole process (read the text, estimate, write the ARPA); lmplz CPU = user + sys (it is"
-echo "  multi-threaded); mlcore train s: mlc_ngram_train alone.  Estimation RSS includes the 4.8 MB training text."
-echo "query probing: tokens / (process on the full text - process on its first line); peak RSS; probing file bytes per n-gram."
-echo "mlcore ppl: tokens / in-process time to read + score the text (one cold pass, as query makes; the process-minus-process"
-echo "  figure is useless here: mlcore loads the ARPA text, which takes 1-2 s and varies more than the scoring); peak RSS,"
-echo "  which includes parsing the ARPA, and (the resident set after scoring, test text held); query-only model bytes per n-gram."
+echo "estimation: whole process (read the text, estimate, write the ARPA); lmplz CPU = user + sys (it is multi-threaded);"
+echo "  RSS = peak; mlcore's includes the 4.8 MB training text held in memory.  mlcore: mlc_ngram_train_arpa_file."
+echo "query: tokens / (process on the full test text - process on its first line), so the model load cancels; both map"
+echo "  their binary file (KenLM: probing, populated; mlcore: mlc_ngram_view_binary on an mmap, MAP_POPULATE) and"
+echo "  stream the text (query: stdin; the driver: 1 MiB pieces through mlc_ngram_perplexity_add)."
 exit $status

@@ -4,15 +4,16 @@
    Build (from the repository root) and run:
        cc -std=c99 -O2 -march=native -o build/ngram examples/ngram.c -lm
        ./build/ngram                       # built-in corpus + name generator
-       ./build/ngram train.txt [held.txt] [--order N] [--arpa out.arpa]
+       ./build/ngram train.txt [held.txt] [--order N] [--arpa out.arpa] [--bin out.bin]
                      [--char] [--prune 0,0,1] [--addk K | --stupid A]
                      [--temp T] [--topk K] [--seed S] [--sentences N]
-       ./build/ngram --load model.arpa [held.txt]   # a KenLM/SRILM/IRSTLM file
+       ./build/ngram --load model.arpa [held.txt]   # a KenLM/SRILM/IRSTLM file,
+                                                    # or a binary from --bin
 
    With no arguments it trains a trigram model (interpolated modified
    Kneser-Ney, exactly as KenLM's lmplz) on examples/data/corpus.txt (the
-   first 90 % of its lines; the rest is held out), writes build/ngram_demo.arpa,
-   prints the perplexity of the held-out lines as KenLM's `query` would,
+   first 90 % of its lines; the rest is held out), writes build/ngram_demo.arpa
+   and the binary model build/ngram_demo.bin (loaded again in a moment), prints the perplexity of the held-out lines as KenLM's `query` would,
    generates a few sentences, then trains a character-level 5-gram on
    examples/data/names.txt and invents names. */
 #define MLCORE_IMPLEMENTATION
@@ -82,7 +83,7 @@ static void generate(const mlc_ngram *m, int count, float temp, int topk, uint64
 
 int main(int argc, char **argv) {
     mlc_ngram_params p = mlc_ngram_params_default(3);
-    const char *train_path = NULL, *held_path = NULL, *arpa_path = NULL, *load_path = NULL;
+    const char *train_path = NULL, *held_path = NULL, *arpa_path = NULL, *load_path = NULL, *bin_path = NULL;
     float temp = 0.8f;
     int topk = 0, sentences = 5, i;
     uint64_t seed = 1;
@@ -96,6 +97,7 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--order") && v) { p.order = atoi(v); i++; }
         else if (!strcmp(a, "--arpa") && v) { arpa_path = v; i++; }
         else if (!strcmp(a, "--load") && v) { load_path = v; i++; }
+        else if (!strcmp(a, "--bin") && v) { bin_path = v; i++; }
         else if (!strcmp(a, "--char")) p.char_mode = 1;
         else if (!strcmp(a, "--addk") && v) { p.smoothing = MLC_NGRAM_ADD_K; p.add_k = (float)atof(v); i++; }
         else if (!strcmp(a, "--stupid") && v) { p.smoothing = MLC_NGRAM_STUPID; p.stupid_alpha = (float)atof(v); i++; }
@@ -116,7 +118,8 @@ int main(int argc, char **argv) {
     if (load_path) {   /* someone else's model */
         size_t line;
         t0 = now();
-        r = mlc_ngram_read_arpa_file(&m, load_path, 0, NULL, &line);
+        r = mlc_ngram_read_binary_file(&m, load_path);   /* a binary model, else ARPA */
+        if (r == MLC_ERR_FORMAT) r = mlc_ngram_read_arpa_file(&m, load_path, 0, NULL, &line);
         if (r != MLC_OK) { fprintf(stderr, "%s: %s at line %zu\n", load_path, mlc_result_string(r), line); return 1; }
         report(&m, load_path, now() - t0);
         if (held_path && (held = load(held_path, &held_len)) != NULL) perplexity(&m, held, held_len);
@@ -137,6 +140,7 @@ int main(int argc, char **argv) {
             if (text[k] == '\n' && ++i == (int)(lines - lines / 10)) { cut = k + 1; break; }
         held = text + cut; held_len = len - cut; len = cut;
         if (!arpa_path) arpa_path = "build/ngram_demo.arpa";
+        if (!bin_path) bin_path = "build/ngram_demo.bin";
         printf("built-in corpus: examples/data/corpus.txt, %zu lines (%zu held out)\n", lines, lines / 10);
     }
 
@@ -149,6 +153,17 @@ int main(int argc, char **argv) {
         printf("  ARPA: %s (%s)\n", arpa_path, mlc_result_string(r));
     }
     if (held) perplexity(&m, held, held_len);
+    if (bin_path) {   /* the query structure as a file: loads without parsing */
+        mlc_ngram b;
+        r = mlc_ngram_write_binary_file(&m, 1, bin_path);
+        printf("  binary model (query-only): %s (%s)\n", bin_path, mlc_result_string(r));
+        t0 = now();
+        if (r == MLC_OK && mlc_ngram_read_binary_file(&b, bin_path) == MLC_OK) {
+            printf("  read back in %.2f ms (%zu bytes)%s\n", (now() - t0) * 1e3, b.bytes, held ? "; it scores:" : "");
+            if (held) perplexity(&b, held, held_len);
+            mlc_ngram_free(&b);
+        }
+    }
     printf("  sampled at temperature %.2g%s:\n", temp, topk > 0 ? ", top-k" : "");
     generate(&m, sentences, temp, topk, seed, 0);
     mlc_ngram_free(&m);

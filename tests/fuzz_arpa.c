@@ -1,5 +1,6 @@
-/* libFuzzer harness for the ARPA reader (mlc_ngram_read_arpa) and what a
-   model it accepts promises.
+/* libFuzzer harness for the ARPA reader (mlc_ngram_read_arpa), the binary
+   model reader (mlc_ngram_view_binary) and what a model they accept
+   promises.
 
    Build and run (clang 14, libclang-rt-14-dev):
        clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -11,7 +12,10 @@
    Each input is read three ways: with words kept (then written, read back
    and written again: the same bytes), query-only, and query-only into a
    small arena whose size comes from the input (to reach the out-of-memory
-   paths). Any broken promise aborts, so libFuzzer keeps the input. */
+   paths). An accepted model is also written as a binary model, which must
+   view and score the same. The input is also viewed as a binary model (an
+   8-aligned copy): refused with a reader's error, or scored and sampled
+   without a crash. Any broken promise aborts, so libFuzzer keeps the input. */
 #define MLCORE_IMPLEMENTATION
 #include "../mlcore.h"
 
@@ -27,6 +31,27 @@ static char *arpa_of(const mlc_ngram *m, size_t *len) {
     if (!(b = (char *)malloc(*len + 1))) return NULL;
     if (mlc_ngram_write_arpa_mem(m, b, *len + 1, len) != MLC_OK) FAIL("write");
     return b;
+}
+
+typedef struct { char *p; size_t n, cap; } membuf;
+static int mem_write(void *user, const char *d, size_t n) {
+    membuf *b = (membuf *)user;
+    if (b->n + n > b->cap) {
+        size_t c = b->cap ? b->cap * 2 : 4096;
+        char *q;
+        while (c < b->n + n) c *= 2;
+        if (!(q = (char *)realloc(b->p, c))) return 1;
+        b->p = q; b->cap = c;
+    }
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+    return 0;
+}
+static char *bin_of(const mlc_ngram *m, size_t *len) {
+    membuf b = { NULL, 0, 0 };
+    if (mlc_ngram_write_binary(m, 0, mem_write, &b) != MLC_OK) { free(b.p); return NULL; }
+    *len = b.n;
+    return b.p;
 }
 
 /* What a successful read promises. */
@@ -74,6 +99,44 @@ static void check(const mlc_ngram *m, const mlc_ngram *q) {
         free(a1);
         mlc_ngram_free(&r);
     }
+    {   /* as a binary model: views, scores the same, writes the same bytes */
+        size_t l1 = 0, l2 = 0;
+        char *b1 = bin_of(m, &l1), *b2;
+        mlc_ngram v;
+        mlc_ngram_ppl p2;
+        if (!b1) return;
+        if (mlc_ngram_view_binary(&v, b1, l1) != MLC_OK) FAIL("our binary does not view");
+        if (mlc_ngram_perplexity(&v, "a b </s> <s>\n\nzz <unk>\n", 23, &p2) != MLC_OK || p2.log10_sum != pp.log10_sum)
+            FAIL("binary scores differ");
+        b2 = bin_of(&v, &l2);
+        if (b2 && (l1 != l2 || memcmp(b1, b2, l1) != 0)) FAIL("binary -> view -> binary differs");
+        free(b2);
+        free(b1);
+    }
+}
+
+/* The input as a binary model. */
+static void try_binary(const uint8_t *data, size_t size) {
+    uint64_t *buf = (uint64_t *)malloc(size ? size : 1);   /* 8-aligned, exactly sized */
+    mlc_ngram v;
+    mlc_result r;
+    if (!buf) return;
+    if (size) memcpy(buf, data, size);
+    r = mlc_ngram_view_binary(&v, buf, size);
+    if (r == MLC_OK) {
+        mlc_ngram_ppl pp;
+        uint64_t rng = 1;
+        char out[128];
+        size_t sz = mlc_ngram_sample_scratch_bytes(&v);
+        void *scratch = sz < (1u << 20) ? malloc(sz) : NULL;
+        if (mlc_ngram_perplexity(&v, "a b </s> <s>\n\nzz <unk>\n", 23, &pp) != MLC_OK) FAIL("binary perplexity");
+        if (scratch) mlc_ngram_generate(&v, 1.0f, 3, &rng, 20, scratch, out, sizeof out, NULL);
+        free(scratch);
+        mlc_ngram_write_arpa_mem(&v, NULL, 0, &sz);
+    } else if (r != MLC_ERR_FORMAT && r != MLC_ERR_TRUNCATED && r != MLC_ERR_UNSUPPORTED && r != MLC_ERR_BOUNDS) {
+        FAIL("unexpected binary error code");
+    }
+    free(buf);
 }
 
 static size_t lines_in(const uint8_t *d, size_t n) {
@@ -98,6 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     mlc_result r, r2, r3;
     if (!buf) return 0;
     if (size) memcpy(buf, data, size);   /* exactly sized: ASan sees an overread */
+    try_binary(data, size);
     r = mlc_ngram_read_arpa(&m, buf, size, 0, NULL, &line);
     r2 = mlc_ngram_read_arpa(&q, buf, size, 1, NULL, &line2);
     if (r != r2 || line != line2) FAIL("query-only read disagrees");
