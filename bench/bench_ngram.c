@@ -69,7 +69,18 @@ static long rss_kb(void) {
 typedef struct { double seconds; long peak_kb; size_t lib_peak; } train_run;
 
 /* One training run, in a child process when we can (for its peak RSS). */
-static train_run train_once(const char *text, size_t len, const mlc_ngram_params *p) {
+static int sink_write(void *u, const char *d, size_t n);
+/* Trains a model, or (to_arpa) writes the model's ARPA into a byte counter
+   with mlc_ngram_train_arpa. */
+static mlc_result train_job(const char *text, size_t len, const mlc_ngram_params *p, int to_arpa, size_t *lib_peak) {
+    mlc_ngram m;
+    size_t bytes = 0;
+    mlc_result r = to_arpa ? mlc_ngram_train_arpa(text, len, p, sink_write, &bytes, &m) : mlc_ngram_train(&m, text, len, p, NULL);
+    if (r == MLC_OK) *lib_peak = m.train_peak_bytes + m.bytes;
+    mlc_ngram_free(&m);
+    return r;
+}
+static train_run train_once(const char *text, size_t len, const mlc_ngram_params *p, int to_arpa) {
     train_run t;
     memset(&t, 0, sizeof t);
 #if HAVE_FORK
@@ -79,13 +90,9 @@ static train_run train_once(const char *text, size_t len, const mlc_ngram_params
         long base = rss_kb();
         if (pipe(fd) == 0 && (pid = fork()) >= 0) {
             if (pid == 0) {
-                mlc_ngram m;
                 double t0 = now();
                 close(fd[0]);
-                if (mlc_ngram_train(&m, text, len, p, NULL) == MLC_OK) {
-                    t.seconds = now() - t0;
-                    t.lib_peak = m.train_peak_bytes + m.bytes;
-                }
+                if (train_job(text, len, p, to_arpa, &t.lib_peak) == MLC_OK) t.seconds = now() - t0;
                 if (write(fd[1], &t, sizeof t) != (ssize_t)sizeof t) _exit(1);
                 _exit(0);
             } else {
@@ -101,18 +108,14 @@ static train_run train_once(const char *text, size_t len, const mlc_ngram_params
     }
 #endif
     {
-        mlc_ngram m;
         double t0 = now();
-        if (mlc_ngram_train(&m, text, len, p, NULL) == MLC_OK) {
-            t.seconds = now() - t0;
-            t.lib_peak = m.train_peak_bytes + m.bytes;
-            mlc_ngram_free(&m);
-        }
+        if (train_job(text, len, p, to_arpa, &t.lib_peak) == MLC_OK) t.seconds = now() - t0;
     }
     return t;
 }
 
 static int sink_write(void *u, const char *d, size_t n) { (void)d; *(size_t *)u += n; return 0; }
+static int copy_write(void *u, const char *d, size_t n) { memcpy(*(unsigned char **)u, d, n); *(unsigned char **)u += n; return 0; }
 
 /* KenLM probing size for these counts (lm/search_hashed, lm/vocab). */
 static double kenlm_probing_bytes(const mlc_ngram *m) {
@@ -160,8 +163,8 @@ int main(int argc, char **argv) {
     for (o = 0; o < n_orders; o++) {
         mlc_ngram_params p = mlc_ngram_params_default(orders[o]);
         mlc_ngram m, q;
-        double ts[5], tq[5], tsc[5], best_peak_lib = 0, arpa_w, arpa_r;
-        long peak_rss = 0;
+        double ts[5], ta[5], tq[5], tsc[5], best_peak_lib = 0, arpa_peak_lib = 0, arpa_w, arpa_r, bin_w, bin_v;
+        long peak_rss = 0, arpa_rss = 0;
         uint64_t total = 0;
         mlc_ngram_ppl pp;
         size_t arpa_len = 0, line;
@@ -170,11 +173,14 @@ int main(int argc, char **argv) {
         size_t n_ids = 0;
         int n;
         for (i = 0; i < runs; i++) {
-            train_run t = train_once(train, train_len, &p);
-            if (t.seconds <= 0) { fprintf(stderr, "training failed\n"); return 1; }
+            train_run t = train_once(train, train_len, &p, 0), a = train_once(train, train_len, &p, 1);
+            if (t.seconds <= 0 || a.seconds <= 0) { fprintf(stderr, "training failed\n"); return 1; }
             ts[i] = t.seconds;
+            ta[i] = a.seconds;
             if (t.peak_kb > peak_rss) peak_rss = t.peak_kb;
+            if (a.peak_kb > arpa_rss) arpa_rss = a.peak_kb;
             if ((double)t.lib_peak > best_peak_lib) best_peak_lib = (double)t.lib_peak;
+            if ((double)a.lib_peak > arpa_peak_lib) arpa_peak_lib = (double)a.lib_peak;
         }
         if (mlc_ngram_train(&m, train, train_len, &p, NULL) != MLC_OK) return 1;
         for (n = 0; n < m.order; n++) total += m.counts[n];
@@ -183,7 +189,8 @@ int main(int argc, char **argv) {
         printf(")%s\n", m.status & MLC_NGRAM_ST_FALLBACK ? ", fallback discounts for some order" : "");
         printf("  train   %.3f s  %.2f M words/s   peak %.1f MB (library count: %.1f MB temporary + model)",
                median(ts, runs), train_words / median(ts, runs) / 1e6, peak_rss / 1024.0, best_peak_lib / 1e6);
-        printf("\n");
+        printf("\n  train straight to ARPA (mlc_ngram_train_arpa, no model): %.3f s  %.2f M words/s   peak %.1f MB (library: %.1f MB)\n",
+               median(ta, runs), train_words / median(ta, runs) / 1e6, arpa_rss / 1024.0, arpa_peak_lib / 1e6);
         /* ARPA out and back in (query-only) */
         arpa_w = now();
         mlc_ngram_write_arpa(&m, sink_write, &arpa_len);
@@ -197,6 +204,26 @@ int main(int argc, char **argv) {
                m.bytes / 1e6, (double)m.bytes / (double)total, q.bytes / 1e6, (double)q.bytes / (double)total,
                kenlm_probing_bytes(&m) / 1e6, kenlm_probing_bytes(&m) / (double)total);
         printf("  ARPA    %.1f MB: write %.0f MB/s, read %.0f MB/s\n", arpa_len / 1e6, arpa_len / 1e6 / arpa_w, arpa_len / 1e6 / arpa_r);
+        {   /* binary model: written into memory, then viewed in place */
+            size_t bin_len = 0;
+            unsigned char *bin;
+            mlc_ngram v;
+            mlc_ngram_write_binary(&q, 1, sink_write, &bin_len);
+            bin = (unsigned char *)malloc(bin_len);
+            if (!bin) return 1;
+            {
+                unsigned char *at = bin;
+                bin_w = now();
+                mlc_ngram_write_binary(&q, 1, copy_write, &at);
+                bin_w = now() - bin_w;
+            }
+            bin_v = now();
+            if (mlc_ngram_view_binary(&v, bin, bin_len) != MLC_OK) { fprintf(stderr, "binary view failed\n"); return 1; }
+            bin_v = now() - bin_v;
+            printf("  binary  %.1f MB: write (into memory) %.1f ms, view (checks, no copy) %.2f ms\n", bin_len / 1e6,
+                   bin_w * 1e3, bin_v * 1e3);
+            free(bin);
+        }
         /* query: text in, perplexity out */
         for (i = 0; i < (quick ? 1 : 5); i++) {
             double t0 = now();
