@@ -9779,15 +9779,44 @@ static mlc_result mlc__ngram_arpa_scan(const char *buf, size_t len, mlc__ngram_a
     return MLC_OK;
 }
 
+/* N-grams of order n >= 2 are read MLC__NGRAM_RBATCH lines at a time: the
+   words looked up and the table slots prefetched, then inserted in file
+   order, so the slots' cache misses overlap. */
+#define MLC__NGRAM_RBATCH 16
+typedef struct mlc__ngram_pending {
+    uint64_t key;
+    float pr, bo;
+    size_t line;
+    uint32_t ids[MLC_NGRAM_MAX_ORDER];
+} mlc__ngram_pending;
+/* Inserts B[0..nb), the n-grams first..first+nb-1 of order n. */
+static mlc_result mlc__ngram_arpa_flush(mlc_ngram *m, const mlc__ngram_pending *B, int nb, int n, int keep,
+                                        uint64_t first, size_t *line) {
+    size_t stride = mlc__ngram_stride(m, n);
+    int b;
+    for (b = 0; b < nb; b++) {
+        if (mlc__ngram_insert(m->tab_[n - 1], m->slots_[n - 1], stride, B[b].key, mlc__ngram_store_p(B[b].pr),
+                              mlc__ngram_store_bo(B[b].bo))) {
+            *line = B[b].line;
+            return MLC_ERR_FORMAT;   /* duplicate n-gram */
+        }
+        mlc__ngram_mark(m, B[b].ids, n);
+        if (keep) memcpy(m->words_[n - 1] + (first + (uint64_t)b) * (uint64_t)n, B[b].ids, (size_t)n * 4);
+    }
+    return MLC_OK;
+}
+
 static mlc_result mlc__ngram_arpa_build(mlc_ngram *m, const mlc__ngram_arpa *A, int keep, mlc_arena *arena,
                                         size_t *line) {
     static const uint32_t so[3] = {0, 6, 10};
+    mlc__ngram_pending B[MLC__NGRAM_RBATCH];
+    int nb = 0;
     mlc__ngram_layout L;
     mlc__ngram_lines it;
     mlc_result r;
     const char *f[MLC_NGRAM_MAX_ORDER + 2];
     size_t fl[MLC_NGRAM_MAX_ORDER + 2], off = 15;
-    uint32_t next = 3, k, ids[MLC_NGRAM_MAX_ORDER];
+    uint32_t next = 3, k;
     int n, seen[3] = {0, 0, 0};
     uint64_t j;
     m->order = A->order;
@@ -9834,19 +9863,33 @@ static mlc_result mlc__ngram_arpa_build(mlc_ngram *m, const mlc__ngram_arpa *A, 
                 }
                 m->uni_[2 * (size_t)id] = mlc__ngram_store_p(pr);
                 m->uni_[2 * (size_t)id + 1] = mlc__ngram_store_bo(bo);
-            } else {
+            } else {   /* into the batch; its slots prefetched */
+                mlc__ngram_pending *q = &B[nb];
                 for (i = 0; i < n; i++) {
-                    ids[i] = mlc__ngram_vid(m, f[1 + i], fl[1 + i], A->end);
-                    if (ids[i] == MLC__NGRAM_NONE) return MLC_ERR_FORMAT;   /* not a unigram */
+                    q->ids[i] = mlc__ngram_vid(m, f[1 + i], fl[1 + i], A->end);
+                    if (q->ids[i] == MLC__NGRAM_NONE) {   /* not a unigram: the lines before it first */
+                        r = mlc__ngram_arpa_flush(m, B, nb, n, keep, j - nb, line);
+                        *line = it.line;
+                        return r != MLC_OK ? r : MLC_ERR_FORMAT;
+                    }
                 }
-                if (mlc__ngram_insert(m->tab_[n - 1], m->slots_[n - 1], stride, mlc__ngram_key(m->seed_, ids, n),
-                                      mlc__ngram_store_p(pr), mlc__ngram_store_bo(bo)))
-                    return MLC_ERR_FORMAT;   /* duplicate n-gram */
-                mlc__ngram_mark(m, ids, n);
-                if (keep) memcpy(m->words_[n - 1] + j * (uint64_t)n, ids, (size_t)n * 4);
+                q->key = mlc__ngram_key(m->seed_, q->ids, n);
+                q->pr = pr; q->bo = bo; q->line = it.line;
+                MLC__NGRAM_PREFETCH(m->tab_[n - 1] + (size_t)mlc__ngram_home(q->key, m->slots_[n - 1]) * stride);
+                if (n > 2) {   /* the suffix's and the context's slots, for mlc__ngram_mark */
+                    size_t st2 = mlc__ngram_stride(m, n - 1);
+                    MLC__NGRAM_PREFETCH(m->tab_[n - 2] + (size_t)mlc__ngram_home(mlc__ngram_key(m->seed_, q->ids + 1, n - 1), m->slots_[n - 2]) * st2);
+                    MLC__NGRAM_PREFETCH(m->tab_[n - 2] + (size_t)mlc__ngram_home(mlc__ngram_key(m->seed_, q->ids, n - 1), m->slots_[n - 2]) * st2);
+                }
+                if (++nb == MLC__NGRAM_RBATCH) {
+                    if ((r = mlc__ngram_arpa_flush(m, B, nb, n, keep, j + 1 - nb, line)) != MLC_OK) return r;
+                    nb = 0;
+                }
             }
             j++;
         }
+        if (nb && (r = mlc__ngram_arpa_flush(m, B, nb, n, keep, j - nb, line)) != MLC_OK) return r;
+        nb = 0;
         if (n == 1) m->offsets_[m->vocab_size] = (uint32_t)off;
     }
     *line = 0;
