@@ -9399,6 +9399,23 @@ static int mlc__ngram_prefix_sort(mlc__ngram_mem *mm, const uint32_t *w, int n, 
     return 0;
 }
 
+/* The kept (not pruned) n-grams of order n: their number, and a new array
+   of their indices, in context order when sorted (NULL: out of memory). */
+static size_t mlc__ngram_kept(const mlc__ngram_ord *d) {
+    size_t i, kept = 0;
+    for (i = 0; i < d->count; i++) kept += !(d->pruned && d->pruned[i]);
+    return kept;
+}
+static uint32_t *mlc__ngram_kept_perm(mlc__ngram_mem *mm, const mlc__ngram_ord *d, int n, size_t kept, uint32_t V,
+                                      int sorted) {
+    uint32_t *perm = (uint32_t *)mlc__ngram_tmpn(mm, kept, 4);
+    size_t i, j;
+    if (!perm) return NULL;
+    for (i = j = 0; i < d->count; i++) if (!(d->pruned && d->pruned[i])) perm[j++] = (uint32_t)i;
+    if (sorted && mlc__ngram_prefix_sort(mm, d->w, n, perm, kept, V)) { mlc__ngram_tmpfree(mm, perm); return NULL; }
+    return perm;
+}
+
 /* Fills the model's vocabulary table from strings_/offsets_. */
 static void mlc__ngram_fill_vocab(mlc_ngram *m) {
     uint32_t id;
@@ -9426,12 +9443,10 @@ static mlc_result mlc__ngram_build(mlc_ngram *m, mlc__ngram_mem *mm, mlc__ngram_
     memset(perm, 0, sizeof perm);
     m->counts[0] = m->vocab_size;
     for (n = 2; n <= N; n++) {
-        size_t kept = 0;
-        for (i = 0; i < o[n - 1].count; i++) kept += !(o[n - 1].pruned && o[n - 1].pruned[i]);
-        m->counts[n - 1] = kept;
-        if (!(perm[n - 1] = (uint32_t *)mlc__ngram_tmpn(mm, kept, 4))) { r = MLC_ERR_NOMEM; goto done; }
-        for (i = j = 0; i < o[n - 1].count; i++) if (!(o[n - 1].pruned && o[n - 1].pruned[i])) perm[n - 1][j++] = (uint32_t)i;
-        if (keep && mlc__ngram_prefix_sort(mm, o[n - 1].w, n, perm[n - 1], kept, m->vocab_size)) { r = MLC_ERR_NOMEM; goto done; }
+        m->counts[n - 1] = mlc__ngram_kept(&o[n - 1]);
+        if (!(perm[n - 1] = mlc__ngram_kept_perm(mm, &o[n - 1], n, m->counts[n - 1], m->vocab_size, keep))) {
+            r = MLC_ERR_NOMEM; goto done;
+        }
     }
     if ((r = mlc__ngram_plan(&L, m, tv->str.n, keep, 0)) != MLC_OK) goto done;
     if ((r = mlc__ngram_alloc_block(m, &L, keep, arena)) != MLC_OK) goto done;
@@ -10049,11 +10064,7 @@ static mlc_result mlc__ngram_emit(mlc_ngram *m, mlc__ngram_mem *mm, const mlc__n
     memcpy(off, tv->off.p, (size_t)V * 4);
     off[V] = (uint32_t)tv->str.n;
     m->counts[0] = V;
-    for (n = 2; n <= N; n++) {
-        size_t kept = 0;
-        for (i = 0; i < o[n - 1].count; i++) kept += !(o[n - 1].pruned && o[n - 1].pruned[i]);
-        m->counts[n - 1] = kept;
-    }
+    for (n = 2; n <= N; n++) m->counts[n - 1] = mlc__ngram_kept(&o[n - 1]);
     mlc__ngram_arpa_head(out, N, m->counts);
     mlc__ngram_arpa_section(out, 1);
     for (i = 0; i < V; i++) {
@@ -10065,9 +10076,7 @@ static mlc_result mlc__ngram_emit(mlc_ngram *m, mlc__ngram_mem *mm, const mlc__n
     for (n = 2; n <= N && !out->err; n++) {
         const mlc__ngram_ord *d = &o[n - 1];
         size_t kept = m->counts[n - 1];
-        if (!(perm = (uint32_t *)mlc__ngram_tmpn(mm, kept, 4))) break;
-        for (i = j = 0; i < d->count; i++) if (!(d->pruned && d->pruned[i])) perm[j++] = (uint32_t)i;
-        if (mlc__ngram_prefix_sort(mm, d->w, n, perm, kept, V)) break;
+        if (!(perm = mlc__ngram_kept_perm(mm, d, n, kept, V, 1))) break;
         mlc__ngram_arpa_section(out, n);
         for (j = 0; j < kept; j++) {
             uint32_t x = perm[j];
@@ -10086,7 +10095,7 @@ static mlc_result mlc__ngram_emit(mlc_ngram *m, mlc__ngram_mem *mm, const mlc__n
         perm = NULL;
     }
     mlc__ngram_tmpfree(mm, off);
-    if (n <= N && !out->err) { mlc__ngram_tmpfree(mm, perm); return MLC_ERR_NOMEM; }
+    if (n <= N && !out->err) return MLC_ERR_NOMEM;
     mlc__ngram_put(out, "\n\\end\\\n", 7);
     mlc__ngram_flush(out);
     return out->err ? MLC_ERR_IO : MLC_OK;
@@ -10298,6 +10307,7 @@ MLC_API mlc_result mlc_ngram_view_binary(mlc_ngram *m, const void *data, size_t 
     m->status = mlc__ngram_get32(p + 24);
     m->fallback_orders = mlc__ngram_get32(p + 28);
     m->vocab_size = mlc__ngram_get32(p + 32);
+    if (mlc__ngram_get32(p + 36) > 1u) return MLC_ERR_FORMAT;   /* has_words: 0 or 1 */
     keep = (int)mlc__ngram_get32(p + 36);
     string_bytes = mlc__ngram_get64(p + 40);
     m->seed_ = mlc__ngram_get64(p + 48);
@@ -10305,7 +10315,7 @@ MLC_API mlc_result mlc_ngram_view_binary(mlc_ngram *m, const void *data, size_t 
     start = mlc__ngram_bin_start(m->order);
     if (len < start) { r = MLC_ERR_TRUNCATED; goto fail; }
     r = MLC_ERR_FORMAT;
-    if (keep > 1 || m->vocab_size < 3 || string_bytes > 0xFFFFFFF0u) goto fail;
+    if (m->vocab_size < 3 || string_bytes > 0xFFFFFFF0u) goto fail;
     for (n = 1; n <= m->order; n++) {
         const unsigned char *o = p + MLC__NGRAM_BIN_HEAD + (size_t)(n - 1) * MLC__NGRAM_BIN_ORDER;
         int i;
