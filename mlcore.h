@@ -8954,153 +8954,98 @@ static uint32_t mlc__ngram_tv_id(mlc__ngram_mem *mm, mlc__ngram_tv *v, const cha
     return id;
 }
 
-/* The training tables' hash of w[0..n): a multiply per word, then murmur3's
-   finaliser; never 0 (0 marks an empty counting slot). */
-MLC__INLINE uint64_t mlc__ngram_thash(const uint32_t *w, int n) {
-    uint64_t h = 0x2545F4914F6CDD1Dull;
-    int i;
-    for (i = 0; i < n; i++) { h = (h ^ ((uint64_t)w[i] + 1u)) * 0x9E3779B97F4A7C15ull; h ^= h >> 31; }
-    h = mlc__ngram_fmix(h);
-    return h ? h : 1u;
-}
-
-/* Counting table of one order n >= 2: slots {count u32, words u32[n]}
-   (count 0 = empty), power of two, linear probing on mlc__ngram_thash,
-   doubled at 70 % load. */
-typedef struct mlc__ngram_ct { uint32_t *e; size_t cap, used, stride; int n; } mlc__ngram_ct;
-
-static int mlc__ngram_ct_alloc(mlc__ngram_mem *mm, mlc__ngram_ct *t, size_t cap) {
-    uint32_t *e = (uint32_t *)mlc__ngram_tmpn(mm, cap, t->stride * 4);
-    if (!e) return 1;
-    memset(e, 0, cap * t->stride * 4);
-    t->e = e; t->cap = cap;
-    return 0;
-}
-static int mlc__ngram_ct_grow(mlc__ngram_mem *mm, mlc__ngram_ct *t) {
-    uint32_t *old = t->e;
-    size_t oc = t->cap, i, mask;
-    if (oc > SIZE_MAX / 8 / t->stride || mlc__ngram_ct_alloc(mm, t, oc * 2)) return 1;
-    mask = t->cap - 1;
-    for (i = 0; i < oc; i++) {
-        const uint32_t *s = old + i * t->stride;
-        size_t j;
-        if (!s[0]) continue;
-        for (j = (size_t)mlc__ngram_thash(s + 1, t->n) & mask; t->e[j * t->stride]; j = (j + 1) & mask) {}
-        memcpy(t->e + j * t->stride, s, t->stride * 4);
-    }
-    mlc__ngram_tmpfree(mm, old);
-    return 0;
-}
-MLC__INLINE int mlc__ngram_ct_add(mlc__ngram_mem *mm, mlc__ngram_ct *t, uint64_t h, const uint32_t *w) {
-    size_t mask = t->cap - 1, i = (size_t)h & mask;
-    int n = t->n, k;
-    for (;; i = (i + 1) & mask) {
-        uint32_t *s = t->e + i * t->stride;
-        if (!s[0]) {
-            s[0] = 1;
-            memcpy(s + 1, w, (size_t)n * 4);
-            if (++t->used * 10 >= t->cap * 7) return mlc__ngram_ct_grow(mm, t);
-            return 0;
-        }
-        for (k = 0; k < n && s[1 + k] == w[k]; k++) {}
-        if (k == n) { s[0]++; return 0; }
-    }
-}
-
-/* One order's n-grams during estimation, in dense arrays. Order 1 is
-   indexed by word id (no w, idx). Arrays are freed as soon as the next
-   steps do not need them; the model build gets w, lp, lb (NULL: all 0),
-   fl and pruned. */
+/* One order's n-grams during estimation, in dense arrays sorted by their
+   words (word ids, first word first: the order ARPA files list them in),
+   so an order's n-grams with the same context are neighbours and ctx does
+   not decrease. Order 1 is indexed by word id (no last, ctx, suf). The
+   words of an n-gram are its context's words and last (mlc__ngram_words).
+   Arrays are freed as soon as the next steps do not need them; the model
+   build and the ARPA writer get last, ctx, lp, lb (NULL: all 0), fl and
+   pruned. */
 typedef struct mlc__ngram_ord {
     size_t count;
-    uint32_t *w;                /* [count][n] */
+    uint32_t *last;             /* last word */
+    uint32_t *ctx, *suf;        /* index of the context (first n-1 words) and of the suffix (last n-1) in order n-1 */
     uint32_t *raw;              /* raw counts; KN turns them into adjusted counts in place */
-    uint32_t *suf, *ctx;        /* index of the suffix, of the context (order n-1) */
     uint32_t *den;              /* as a context: sum of counts (0: not a context) */
     float *gamma, *prob;        /* as a context: gamma; interpolated p (linear) */
     float *lp, *lb;             /* output: log10 p and backoff (in prob's and gamma's memory) */
     unsigned char *fl;          /* 1: a kept longer n-gram ends with it; 2: one starts with it */
     unsigned char *pruned;      /* or NULL */
-    uint32_t *idx;              /* index table: position + 1, 0 = empty */
-    size_t imask;
 } mlc__ngram_ord;
 
-static uint32_t mlc__ngram_ord_find(const mlc__ngram_ord *o, int n, const uint32_t *w) {
-    size_t i;
-    uint32_t j;
+/* The words w[0..n) of n-gram i of order n. */
+MLC__INLINE void mlc__ngram_words(const mlc__ngram_ord *o, int n, size_t i, uint32_t *w) {
     int k;
-    if (n == 1) return w[0];
-    for (i = (size_t)mlc__ngram_thash(w, n) & o->imask; (j = o->idx[i]) != 0; i = (i + 1) & o->imask) {
-        const uint32_t *x = o->w + (size_t)(j - 1) * (size_t)n;
-        for (k = 0; k < n && x[k] == w[k]; k++) {}
-        if (k == n) return j - 1;
-    }
-    return MLC__NGRAM_NONE;
+    for (k = n - 1; k > 0; k--) { w[k] = o[k].last[i]; i = o[k].ctx[i]; }
+    w[0] = (uint32_t)i;
 }
 
-/* Counting table -> dense arrays, with an index unless nothing will look
-   them up (the highest order). */
-static int mlc__ngram_compact(mlc__ngram_mem *mm, mlc__ngram_ct *t, mlc__ngram_ord *o, int n, int index) {
-    size_t i, j = 0, slots = 16;
-    o->count = t->used;
-    while (slots * 3 < 4 * o->count) slots *= 2;   /* at most 75 % full */
-    o->w = (uint32_t *)mlc__ngram_tmpn(mm, o->count, (size_t)n * 4);
-    o->raw = (uint32_t *)mlc__ngram_tmpn(mm, o->count, 4);
-    if (index) {
-        if (!(o->idx = (uint32_t *)mlc__ngram_tmpn(mm, slots, 4))) return 1;
-        memset(o->idx, 0, slots * 4);
-        o->imask = slots - 1;
-    }
-    if (!o->w || !o->raw) return 1;
-    for (i = 0; i < t->cap; i++) {
-        const uint32_t *e = t->e + i * t->stride;
-        size_t x;
-        if (!e[0]) continue;
-        o->raw[j] = e[0];
-        memcpy(o->w + j * (size_t)n, e + 1, (size_t)n * 4);
-        if (index) {
-            for (x = (size_t)mlc__ngram_thash(e + 1, n) & o->imask; o->idx[x]; x = (x + 1) & o->imask) {}
-            o->idx[x] = (uint32_t)j + 1u;
+/* Counting by sorting, no hash tables. S holds the text positions of the
+   n-grams of order n sorted by their words; order n + 1's positions are
+   q = p - 1 for each p in S whose word is not <s> (an n-gram may start
+   with <s> but not hold one further in), and one stable counting sort by
+   the word at q puts them in order. Runs of equal n-grams are then the
+   distinct n-grams (raw count = run length); rank[q] is the index of the
+   n-gram at q in its order, so equal runs are found by comparing the word
+   at q and the rank of the shorter n-gram at q + 1, and the context and
+   suffix of an n-gram are the shorter ranks at q and q + 1. Order 1's
+   rank is the word itself. Memory: 4 bytes per token for the text, the
+   two sort arrays and two ranks, besides the results. */
+static int mlc__ngram_count(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, const uint32_t *tk, size_t ntok, uint32_t V) {
+    uint32_t *hist = (uint32_t *)mlc__ngram_tmpn(mm, (size_t)V + 1, 4), *S = NULL, *T = NULL, *rank = NULL, *own = NULL;
+    const uint32_t *prev = tk;   /* ranks of order n - 1 (own from order 2 on) */
+    size_t L = ntok, i, j;
+    int n, err = 1;
+    if (!hist || !(S = (uint32_t *)mlc__ngram_tmpn(mm, ntok, 4))) goto done;
+    memset(hist, 0, ((size_t)V + 1) * 4);   /* order 1: every position, by its word */
+    for (i = 0; i < ntok; i++) hist[tk[i]]++;
+    for (i = 0, j = 0; i <= V; i++) { size_t c = hist[i]; hist[i] = (uint32_t)j; j += c; }
+    for (i = 0; i < ntok; i++) S[hist[tk[i]]++] = (uint32_t)i;
+    for (n = 2; n <= N; n++) {
+        mlc__ngram_ord *d = &o[n - 1];
+        size_t cnt = 0, g;
+        memset(hist, 0, ((size_t)V + 1) * 4);
+        for (i = 0, j = 0; i < L; i++) {
+            uint32_t p = S[i];
+            if (p && tk[p] != MLC_NGRAM_BOS) { hist[tk[p - 1]]++; j++; }
         }
-        j++;
-    }
-    mlc__ngram_tmpfree(mm, t->e);
-    t->e = NULL;
-    return 0;
-}
-
-/* Counts the n-grams of one order n >= 2 of the token stream (<s> w.. </s>
-   per sentence; an n-gram may start with <s> but not hold one further
-   in), in a table of cap slots to start with. The hash of the n-gram
-   MLC__NGRAM_CAHEAD positions on is made early and its slot prefetched. */
-#define MLC__NGRAM_CAHEAD 6
-static int mlc__ngram_count_order(mlc__ngram_mem *mm, mlc__ngram_ct *t, int n, const uint32_t *tk, size_t ntok,
-                                  size_t cap) {
-    uint64_t ring[8];
-    size_t j;
-    t->n = n;
-    t->stride = (size_t)n + 1;
-    t->used = 0;
-    if (mlc__ngram_ct_alloc(mm, t, cap)) return 1;
-    for (j = 0; j < ntok + MLC__NGRAM_CAHEAD; j++) {
-        if (j < ntok) {   /* the hash ahead */
-            uint64_t k = 0;
-            int q;
-            if (j + 1 >= (size_t)n) {
-                for (q = 0; q < n - 1 && tk[j - (size_t)q] != MLC_NGRAM_BOS; q++) {}
-                if (q == n - 1) {
-                    k = mlc__ngram_thash(tk + j + 1 - (size_t)n, n);
-                    MLC__NGRAM_PREFETCH(t->e + ((size_t)k & (t->cap - 1)) * t->stride);
-                }
+        if (!(T = (uint32_t *)mlc__ngram_tmpn(mm, j, 4))) goto done;
+        for (i = 0, g = 0; i <= V; i++) { size_t c = hist[i]; hist[i] = (uint32_t)g; g += c; }
+        for (i = 0; i < L; i++) {
+            uint32_t p = S[i];
+            if (p && tk[p] != MLC_NGRAM_BOS) T[hist[tk[p - 1]]++] = p - 1u;
+        }
+        mlc__ngram_tmpfree(mm, S);
+        S = T; T = NULL; L = j;
+        for (i = 0; i < L; i++)
+            cnt += !i || tk[S[i]] != tk[S[i - 1]] || prev[S[i] + 1] != prev[S[i - 1] + 1];
+        d->count = cnt;
+        d->last = (uint32_t *)mlc__ngram_tmpn(mm, cnt, 4);
+        d->ctx = (uint32_t *)mlc__ngram_tmpn(mm, cnt, 4);
+        d->suf = (uint32_t *)mlc__ngram_tmpn(mm, cnt, 4);
+        d->raw = (uint32_t *)mlc__ngram_tmpn(mm, cnt, 4);
+        if (n < N) rank = (uint32_t *)mlc__ngram_tmpn(mm, ntok, 4);
+        if (!d->last || !d->ctx || !d->suf || !d->raw || (n < N && !rank)) goto done;
+        for (i = 0, g = (size_t)-1; i < L; i++) {
+            uint32_t q = S[i];
+            if (!i || tk[q] != tk[S[i - 1]] || prev[q + 1] != prev[S[i - 1] + 1]) {
+                g++;
+                d->last[g] = tk[q + (size_t)n - 1];
+                d->ctx[g] = prev[q];
+                d->suf[g] = prev[q + 1];
+                d->raw[g] = 0;
             }
-            ring[j & 7] = k;
+            d->raw[g]++;
+            if (rank) rank[q] = (uint32_t)g;
         }
-        if (j >= MLC__NGRAM_CAHEAD) {
-            size_t i = j - MLC__NGRAM_CAHEAD;
-            if (ring[i & 7] && mlc__ngram_ct_add(mm, t, ring[i & 7], tk + i + 1 - (size_t)n)) return 1;
-        }
+        mlc__ngram_tmpfree(mm, own);
+        prev = own = rank; rank = NULL;
     }
-    return 0;
+    err = 0;
+done:
+    mlc__ngram_tmpfree(mm, own); mlc__ngram_tmpfree(mm, rank); mlc__ngram_tmpfree(mm, S); mlc__ngram_tmpfree(mm, T); mlc__ngram_tmpfree(mm, hist);
+    return err;
 }
 
 /* Frees what the model build does not need. */
@@ -9108,9 +9053,8 @@ static void mlc__ngram_shed(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N) {
     int n;
     for (n = 0; n < N; n++) {
         mlc__ngram_ord *d = &o[n];
-        mlc__ngram_tmpfree(mm, d->raw); mlc__ngram_tmpfree(mm, d->suf); mlc__ngram_tmpfree(mm, d->ctx);
-        mlc__ngram_tmpfree(mm, d->den); mlc__ngram_tmpfree(mm, d->idx);
-        d->raw = d->suf = d->ctx = d->den = d->idx = NULL;
+        mlc__ngram_tmpfree(mm, d->raw); mlc__ngram_tmpfree(mm, d->suf); mlc__ngram_tmpfree(mm, d->den);
+        d->raw = d->suf = d->den = NULL;
     }
 }
 
@@ -9121,30 +9065,10 @@ MLC__INLINE float mlc__ngram_fsub(float a, float b) { return (float)((double)a -
 MLC__INLINE float mlc__ngram_fmul(float a, float b) { return (float)((double)a * (double)b); }
 MLC__INLINE float mlc__ngram_fdiv(float a, float b) { return (float)((double)a / (double)b); }
 
-/* Shared first steps: suffix and context of every n-gram (the only
-   lookups), then the index tables go; the extension flags of the kept
-   n-grams. */
+/* Shared first step: the extension flags of the kept n-grams. */
 static int mlc__ngram_links(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N) {
     int n;
     size_t i;
-    for (n = 2; n <= N; n++) {
-        mlc__ngram_ord *d = &o[n - 1], *lo = &o[n - 2];
-        d->suf = (uint32_t *)mlc__ngram_tmpn(mm, d->count, 4);
-        d->ctx = (uint32_t *)mlc__ngram_tmpn(mm, d->count, 4);
-        if (!d->suf || !d->ctx) return 1;
-        for (i = 0; i < d->count; i++) {
-            const uint32_t *w = d->w + i * (size_t)n;
-            if (n > 2 && i + 8 < d->count) {   /* the index slots 8 n-grams on */
-                const uint32_t *w8 = w + 8 * (size_t)n;
-                MLC__NGRAM_PREFETCH(lo->idx + ((size_t)mlc__ngram_thash(w8 + 1, n - 1) & lo->imask));
-                MLC__NGRAM_PREFETCH(lo->idx + ((size_t)mlc__ngram_thash(w8, n - 1) & lo->imask));
-            }
-            d->suf[i] = mlc__ngram_ord_find(lo, n - 1, w + 1);
-            d->ctx[i] = mlc__ngram_ord_find(lo, n - 1, w);
-            MLC_ASSERT(d->suf[i] != MLC__NGRAM_NONE && d->ctx[i] != MLC__NGRAM_NONE && w[1] != MLC_NGRAM_BOS);
-        }
-    }
-    for (n = 1; n <= N; n++) { mlc__ngram_tmpfree(mm, o[n - 1].idx); o[n - 1].idx = NULL; }
     for (n = 1; n <= N; n++) {
         if (!(o[n - 1].fl = (unsigned char *)mlc__ngram_tmpn(mm, o[n - 1].count, 1))) return 1;
         memset(o[n - 1].fl, 0, o[n - 1].count);
@@ -9158,6 +9082,25 @@ static int mlc__ngram_links(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N) {
         }
     }
     return 0;
+}
+
+/* 5 for one order: log10 p (at most 0; -inf for a pruned n-gram, unused)
+   in prob's memory, backoff log10 gamma in gamma's where the n-gram is a
+   context and does not end in </s> or <unk> (else 0); den goes. */
+static void mlc__ngram_kn_final(mlc__ngram_mem *mm, mlc__ngram_ord *d, int n) {
+    size_t i;
+    for (i = 0; i < d->count; i++) {
+        float lp = MLC_LOG10F(d->prob[i]);
+        d->prob[i] = lp < 0.0f ? lp : 0.0f;
+    }
+    if (d->gamma) for (i = 0; i < d->count; i++) {
+        uint32_t last = n == 1 ? (uint32_t)i : d->last[i];
+        d->gamma[i] = d->den[i] && last != MLC_NGRAM_EOS && last != MLC_NGRAM_UNK ? MLC_LOG10F(d->gamma[i]) : 0.0f;
+    }
+    d->lp = d->prob; d->lb = d->gamma;
+    d->prob = d->gamma = NULL;
+    mlc__ngram_tmpfree(mm, d->den);
+    d->den = NULL;
 }
 
 /* Interpolated modified Kneser-Ney, lmplz's steps:
@@ -9193,7 +9136,8 @@ static int mlc__ngram_kn(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint32_t 
     for (n = 1; n < N; n++) {
         mlc__ngram_ord *d = &o[n - 1];
         for (i = 0; i < d->count; i++) {
-            uint32_t first = n == 1 ? (uint32_t)i : d->w[i * (size_t)n];
+            size_t first = i;   /* the first word, down the contexts */
+            for (k = n - 1; k > 0; k--) first = o[k].ctx[first];
             if (first != MLC_NGRAM_BOS) d->raw[i] = 0;
         }
     }
@@ -9223,7 +9167,8 @@ static int mlc__ngram_kn(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint32_t 
         }
         for (k = 0; k < 3; k++) m->discount[n - 1][k] = D[n - 1][k + 1];
     }
-    /* 3 */
+    /* 3, 4 and 5 order by order: gamma of order n - 1 as contexts, p of
+       order n, then order n - 1 is final (log10) */
     for (i = 0; i < o[0].count; i++) {
         uint32_t a = o[0].raw[i];
         den0 += a;
@@ -9234,36 +9179,32 @@ static int mlc__ngram_kn(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint32_t 
         for (k = 1; k <= 3; k++) g = mlc__ngram_fadd(g, mlc__ngram_fmul(D[0][k], (float)cnt0[k - 1]));
         gamma0 = mlc__ngram_fdiv(g, (float)den0);
     }
-    for (n = 2; n <= N; n++) {
-        mlc__ngram_ord *d = &o[n - 1], *c = &o[n - 2];
-        uint32_t *cnt = (uint32_t *)mlc__ngram_tmpn(mm, c->count, 12), *pm = NULL;
-        c->den = (uint32_t *)mlc__ngram_tmpn(mm, c->count, 4);
-        c->gamma = (float *)mlc__ngram_tmpn(mm, c->count, 4);
-        if (d->pruned) pm = (uint32_t *)mlc__ngram_tmpn(mm, c->count, 4);
-        if (!cnt || !c->den || !c->gamma || (d->pruned && !pm)) { mlc__ngram_tmpfree(mm, cnt); mlc__ngram_tmpfree(mm, pm); return 1; }
-        memset(cnt, 0, c->count * 12);
-        memset(c->den, 0, c->count * 4);
-        if (pm) memset(pm, 0, c->count * 4);
-        for (i = 0; i < d->count; i++) {
-            uint32_t a = d->raw[i], x = d->ctx[i];
-            c->den[x] += a;
-            if (d->pruned && d->pruned[i]) pm[x] += a;
-            else if (a) cnt[3 * (size_t)x + (a < 3 ? a : 3) - 1]++;
-        }
-        for (i = 0; i < c->count; i++) {
-            float g = 0.0f;
-            if (!c->den[i]) { c->gamma[i] = 0.0f; continue; }
-            for (k = 1; k <= 3; k++) g = mlc__ngram_fadd(g, mlc__ngram_fmul(D[n - 1][k], (float)cnt[3 * i + (size_t)k - 1]));
-            if (pm) g = mlc__ngram_fadd(g, (float)pm[i]);
-            c->gamma[i] = mlc__ngram_fdiv(g, (float)c->den[i]);
-        }
-        mlc__ngram_tmpfree(mm, cnt);
-        mlc__ngram_tmpfree(mm, pm);
-    }
-    /* 4 */
     uniform = (float)(1.0 / (double)(float)(V - 1u));
     for (n = 1; n <= N; n++) {
-        mlc__ngram_ord *d = &o[n - 1];
+        mlc__ngram_ord *d = &o[n - 1], *c = n > 1 ? &o[n - 2] : NULL;
+        if (c) {   /* 3: the n-grams of a context are neighbours */
+            c->den = (uint32_t *)mlc__ngram_tmpn(mm, c->count, 4);
+            c->gamma = (float *)mlc__ngram_tmpn(mm, c->count, 4);
+            if (!c->den || !c->gamma) return 1;
+            memset(c->den, 0, c->count * 4);
+            memset(c->gamma, 0, c->count * 4);
+            for (i = 0; i < d->count;) {
+                uint32_t x = d->ctx[i], den = 0, pm = 0, cnt[3] = {0, 0, 0};
+                float g = 0.0f;
+                for (; i < d->count && d->ctx[i] == x; i++) {
+                    uint32_t a = d->raw[i];
+                    den += a;
+                    if (d->pruned && d->pruned[i]) pm += a;
+                    else if (a) cnt[(a < 3 ? a : 3) - 1]++;
+                }
+                c->den[x] = den;
+                if (!den) continue;
+                for (k = 1; k <= 3; k++) g = mlc__ngram_fadd(g, mlc__ngram_fmul(D[n - 1][k], (float)cnt[k - 1]));
+                if (d->pruned) g = mlc__ngram_fadd(g, (float)pm);
+                c->gamma[x] = mlc__ngram_fdiv(g, (float)den);
+            }
+        }
+        /* 4 */
         if (!(d->prob = (float *)mlc__ngram_tmpn(mm, d->count, 4))) return 1;
         for (i = 0; i < d->count; i++) {
             uint32_t a = d->raw[i];
@@ -9277,31 +9218,20 @@ static int mlc__ngram_kn(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint32_t 
                     pr = mlc__ngram_fadd(u, mlc__ngram_fmul(gamma0, uniform));
                 }
             } else {
-                const mlc__ngram_ord *c = &o[n - 2];
                 uint32_t x = d->ctx[i];
                 float u = mlc__ngram_fdiv(mlc__ngram_fsub((float)a, D[n - 1][a < 3 ? a : 3]), (float)c->den[x]);
                 pr = mlc__ngram_fadd(u, mlc__ngram_fmul(c->gamma[x], c->prob[d->suf[i]]));
             }
             d->prob[i] = pr;
         }
+        mlc__ngram_tmpfree(mm, d->raw); mlc__ngram_tmpfree(mm, d->suf);
+        d->raw = d->suf = NULL;
+        if (c) mlc__ngram_kn_final(mm, c, n - 1);
     }
-    /* 5, in place */
-    for (n = 1; n <= N; n++) {
-        mlc__ngram_ord *d = &o[n - 1];
-        for (i = 0; i < d->count; i++) {
-            float lp = MLC_LOG10F(d->prob[i]);   /* -inf for a 0 (a pruned n-gram, unused) */
-            d->prob[i] = lp < 0.0f ? lp : 0.0f;
-        }
-        if (d->gamma) for (i = 0; i < d->count; i++) {
-            uint32_t last = n == 1 ? (uint32_t)i : d->w[i * (size_t)n + (size_t)n - 1];
-            d->gamma[i] = d->den[i] && last != MLC_NGRAM_EOS && last != MLC_NGRAM_UNK ? MLC_LOG10F(d->gamma[i]) : 0.0f;
-        }
-        d->lp = d->prob; d->lb = d->gamma;
-        d->prob = d->gamma = NULL;
-    }
-    mlc__ngram_shed(mm, o, N);
+    mlc__ngram_kn_final(mm, &o[N - 1], N);
     return 0;
 }
+
 
 /* Add-k and stupid backoff from raw counts (double precision).
    ADD_K: p(w) = (c(w) + k) / (T + k V') for every type but <s>; for a seen
@@ -9357,7 +9287,7 @@ static int mlc__ngram_simple(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint3
             if (d->lp[i] > 0.0f) d->lp[i] = 0.0f;
         }
         for (i = 0; i < c->count; i++) {
-            uint32_t last = n == 2 ? (uint32_t)i : c->w[i * (size_t)(n - 1) + (size_t)(n - 2)];
+            uint32_t last = n == 2 ? (uint32_t)i : c->last[i];
             double alpha = 1.0;
             if (!c->den[i] || last == MLC_NGRAM_EOS || last == MLC_NGRAM_UNK) continue;
             if (add) {
@@ -9377,43 +9307,11 @@ static int mlc__ngram_simple(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint3
     return 0;
 }
 
-/* Stable sort of idx[0..cnt) by the words of w ([.][n]) in context order
-   (by word id from the first word: IRSTLM reads only n-grams grouped by
-   context, so lmplz's suffix order is not used): LSD counting sort. */
-static int mlc__ngram_prefix_sort(mlc__ngram_mem *mm, const uint32_t *w, int n, uint32_t *idx, size_t cnt, uint32_t V) {
-    uint32_t *tmp = (uint32_t *)mlc__ngram_tmpn(mm, cnt, 4), *hist = (uint32_t *)mlc__ngram_tmpn(mm, (size_t)V + 1, 4);
-    int pos;
-    size_t i;
-    if (!tmp || !hist) { mlc__ngram_tmpfree(mm, tmp); mlc__ngram_tmpfree(mm, hist); return 1; }
-    for (pos = n - 1; pos >= 0; pos--) {
-        uint32_t sum = 0, *t;
-        memset(hist, 0, ((size_t)V + 1) * 4);
-        for (i = 0; i < cnt; i++) hist[w[(size_t)idx[i] * (size_t)n + (size_t)pos]]++;
-        for (i = 0; i <= V; i++) { uint32_t c = hist[i]; hist[i] = sum; sum += c; }
-        for (i = 0; i < cnt; i++) tmp[hist[w[(size_t)idx[i] * (size_t)n + (size_t)pos]]++] = idx[i];
-        t = tmp; tmp = idx; idx = t;
-    }
-    if (n & 1) memcpy(tmp, idx, cnt * 4);   /* the result is in the caller's array */
-    mlc__ngram_tmpfree(mm, (n & 1) ? idx : tmp);
-    mlc__ngram_tmpfree(mm, hist);
-    return 0;
-}
-
-/* The kept (not pruned) n-grams of order n: their number, and a new array
-   of their indices, in context order when sorted (NULL: out of memory). */
+/* The number of kept (not pruned) n-grams of an order. */
 static size_t mlc__ngram_kept(const mlc__ngram_ord *d) {
     size_t i, kept = 0;
     for (i = 0; i < d->count; i++) kept += !(d->pruned && d->pruned[i]);
     return kept;
-}
-static uint32_t *mlc__ngram_kept_perm(mlc__ngram_mem *mm, const mlc__ngram_ord *d, int n, size_t kept, uint32_t V,
-                                      int sorted) {
-    uint32_t *perm = (uint32_t *)mlc__ngram_tmpn(mm, kept, 4);
-    size_t i, j;
-    if (!perm) return NULL;
-    for (i = j = 0; i < d->count; i++) if (!(d->pruned && d->pruned[i])) perm[j++] = (uint32_t)i;
-    if (sorted && mlc__ngram_prefix_sort(mm, d->w, n, perm, kept, V)) { mlc__ngram_tmpfree(mm, perm); return NULL; }
-    return perm;
 }
 
 /* Fills the model's vocabulary table from strings_/offsets_. */
@@ -9433,23 +9331,16 @@ MLC__INLINE float mlc__ngram_flag_bo(float lb, unsigned fl) { return lb != 0.0f 
    kept n-grams (context order) into its table; if two n-grams of an order
    share a 64-bit key (p ~ count^2 / 2^65) the tables are rebuilt with
    another seed. */
-static mlc_result mlc__ngram_build(mlc_ngram *m, mlc__ngram_mem *mm, mlc__ngram_ord *o, const mlc__ngram_tv *tv,
-                                   int keep, mlc_arena *arena) {
-    uint32_t *perm[MLC_NGRAM_MAX_ORDER];
+static mlc_result mlc__ngram_build(mlc_ngram *m, const mlc__ngram_ord *o, const mlc__ngram_tv *tv, int keep,
+                                   mlc_arena *arena) {
     mlc__ngram_layout L;
-    mlc_result r = MLC_OK;
+    mlc_result r;
     int N = m->order, n, attempt;
-    size_t i, j;
-    memset(perm, 0, sizeof perm);
+    size_t i;
     m->counts[0] = m->vocab_size;
-    for (n = 2; n <= N; n++) {
-        m->counts[n - 1] = mlc__ngram_kept(&o[n - 1]);
-        if (!(perm[n - 1] = mlc__ngram_kept_perm(mm, &o[n - 1], n, m->counts[n - 1], m->vocab_size, keep))) {
-            r = MLC_ERR_NOMEM; goto done;
-        }
-    }
-    if ((r = mlc__ngram_plan(&L, m, tv->str.n, keep, 0)) != MLC_OK) goto done;
-    if ((r = mlc__ngram_alloc_block(m, &L, keep, arena)) != MLC_OK) goto done;
+    for (n = 2; n <= N; n++) m->counts[n - 1] = mlc__ngram_kept(&o[n - 1]);
+    if ((r = mlc__ngram_plan(&L, m, tv->str.n, keep, 0)) != MLC_OK) return r;
+    if ((r = mlc__ngram_alloc_block(m, &L, keep, arena)) != MLC_OK) return r;
     memcpy(m->strings_, tv->str.p, tv->str.n);
     memcpy(m->offsets_, tv->off.p, (size_t)m->vocab_size * 4);
     m->offsets_[m->vocab_size] = (uint32_t)tv->str.n;
@@ -9462,32 +9353,34 @@ static mlc_result mlc__ngram_build(mlc_ngram *m, mlc__ngram_mem *mm, mlc__ngram_
         int dup = 0;
         m->seed_ = attempt ? mlc__ngram_fmix(0x5EEDull + (uint64_t)attempt) : 0;
         for (n = 2; n <= N && !dup; n++) {
+            /* the kept n-grams in order (context order), each one's words
+               and key made 8 n-grams early and its home slot prefetched */
             const mlc__ngram_ord *d = &o[n - 1];
-            size_t stride = mlc__ngram_stride(m, n);
+            size_t stride = mlc__ngram_stride(m, n), cnt = m->counts[n - 1], put = 0, got = 0, x = 0;
+            uint32_t wr[16][MLC_NGRAM_MAX_ORDER], xr[16];
+            uint64_t kr[16];
             if (attempt) memset(m->tab_[n - 1], 0, (size_t)m->slots_[n - 1] * stride);
-            uint64_t ring[16];
-            size_t cnt = m->counts[n - 1];
-            for (j = 0; j < cnt && j < 8; j++) ring[j] = mlc__ngram_key(m->seed_, d->w + (size_t)perm[n - 1][j] * (size_t)n, n);
-            for (j = 0; j < cnt && !dup; j++) {
-                uint32_t x = perm[n - 1][j];
-                const uint32_t *w = d->w + (size_t)x * (size_t)n;
-                if (j + 8 < cnt) {   /* the key and home slot 8 n-grams on */
-                    uint64_t k8 = mlc__ngram_key(m->seed_, d->w + (size_t)perm[n - 1][j + 8] * (size_t)n, n);
-                    ring[(j + 8) & 15] = k8;
-                    MLC__NGRAM_PREFETCH(m->tab_[n - 1] + (size_t)mlc__ngram_home(k8, m->slots_[n - 1]) * stride);
+            while (got < cnt && !dup) {
+                if (put < cnt && put <= got + 8) {
+                    while (d->pruned && d->pruned[x]) x++;
+                    mlc__ngram_words(o, n, x, wr[put & 15]);
+                    xr[put & 15] = (uint32_t)x++;
+                    kr[put & 15] = mlc__ngram_key(m->seed_, wr[put & 15], n);
+                    MLC__NGRAM_PREFETCH(m->tab_[n - 1] + (size_t)mlc__ngram_home(kr[put & 15], m->slots_[n - 1]) * stride);
+                    put++;
+                    continue;
                 }
-                dup = mlc__ngram_insert(m->tab_[n - 1], m->slots_[n - 1], stride, ring[j & 15],
-                                        mlc__ngram_flag_p(d->lp[x], d->fl[x]),
-                                        mlc__ngram_flag_bo(d->lb ? d->lb[x] : 0.0f, d->fl[x]));
-                if (keep && !attempt) memcpy(m->words_[n - 1] + j * (size_t)n, w, (size_t)n * 4);
+                i = xr[got & 15];
+                dup = mlc__ngram_insert(m->tab_[n - 1], m->slots_[n - 1], stride, kr[got & 15],
+                                        mlc__ngram_flag_p(d->lp[i], d->fl[i]),
+                                        mlc__ngram_flag_bo(d->lb ? d->lb[i] : 0.0f, d->fl[i]));
+                if (keep && !attempt) memcpy(m->words_[n - 1] + got * (size_t)n, wr[got & 15], (size_t)n * 4);
+                got++;
             }
         }
         if (!dup) break;
     }
-    if (attempt == 16) r = MLC_ERR_UNSUPPORTED;
-done:
-    for (n = 0; n < MLC_NGRAM_MAX_ORDER; n++) mlc__ngram_tmpfree(mm, perm[n]);
-    return r;
+    return attempt == 16 ? MLC_ERR_UNSUPPORTED : MLC_OK;
 }
 
 static mlc_result mlc__ngram_check_params(const mlc_ngram_params *p) {
@@ -9518,7 +9411,6 @@ static mlc_result mlc__ngram_train(mlc_ngram *m, const char *text, size_t len, c
     mlc__ngram_mem mm = {0, 0};
     mlc__ngram_tv tv;
     mlc__ngram_vec toks;
-    mlc__ngram_ct ct[MLC_NGRAM_MAX_ORDER];
     mlc__ngram_ord ord[MLC_NGRAM_MAX_ORDER];
     mlc_result r = MLC_OK;
     size_t mark = arena ? mlc_arena_mark(arena) : 0, i, ntok;
@@ -9530,7 +9422,7 @@ static mlc_result mlc__ngram_train(mlc_ngram *m, const char *text, size_t len, c
     if ((r = mlc__ngram_check_params(p)) != MLC_OK) return r;
     N = p->order; cm = p->char_mode;
     memset(&tv, 0, sizeof tv); memset(&toks, 0, sizeof toks);
-    memset(ct, 0, sizeof ct); memset(ord, 0, sizeof ord);
+    memset(ord, 0, sizeof ord);
     m->order = N; m->char_mode = cm;
     /* vocabulary and the token stream: <s> w1 .. wk </s> per line */
     {
@@ -9566,44 +9458,27 @@ static mlc_result mlc__ngram_train(mlc_ngram *m, const char *text, size_t len, c
     m->train_tokens = ntok - m->train_sentences;
     m->vocab_size = tv.n;
     tk = (uint32_t *)(void *)toks.p;
-    /* counting: unigrams, then one pass per order */
+    /* counting: unigrams, then the longer orders */
     ord[0].count = tv.n;
     if (!(ord[0].raw = (uint32_t *)mlc__ngram_tmpn(&mm, tv.n, 4))) { r = MLC_ERR_NOMEM; goto done; }
     memset(ord[0].raw, 0, (size_t)tv.n * 4);
     for (i = 0; i < ntok; i++) if (tk[i] != MLC_NGRAM_BOS) ord[0].raw[tk[i]]++;
-    for (n = 2; n <= N; n++) {
-        /* start from an estimate of the count: at most the positions an
-           n-gram can end at, about 60 % of them for bigrams, the previous
-           order's count times its growth for the others */
-        size_t cap = 1024, pos = ntok - (size_t)m->train_sentences * (size_t)(n - 1), est;
-        if (n == 2) est = pos / 10 * 6;
-        else {
-            double g = (double)ord[n - 2].count / (double)(ord[n - 3].count ? ord[n - 3].count : 1);
-            est = (size_t)((double)ord[n - 2].count * (g > 1.0 ? g : 1.0));
-        }
-        if (est > pos) est = pos;
-        while (cap * 7 < est * 10) cap *= 2;
-        if (mlc__ngram_count_order(&mm, &ct[n - 1], n, tk, ntok, cap)) { r = MLC_ERR_NOMEM; goto done; }
-        if (n == N) { mlc__ngram_tmpfree(&mm, toks.p); toks.p = NULL; }
-        if (mlc__ngram_compact(&mm, &ct[n - 1], &ord[n - 1], n, n < N)) { r = MLC_ERR_NOMEM; goto done; }
-    }
+    if (mlc__ngram_count(&mm, ord, N, tk, ntok, tv.n)) { r = MLC_ERR_NOMEM; goto done; }
     mlc__ngram_tmpfree(&mm, toks.p); toks.p = NULL;
     /* estimation */
     if (p->smoothing == MLC_NGRAM_KN ? mlc__ngram_kn(&mm, ord, N, tv.n, p, m) : mlc__ngram_simple(&mm, ord, N, tv.n, p)) {
         r = MLC_ERR_NOMEM; goto done;
     }
-    r = out ? mlc__ngram_emit(m, &mm, ord, &tv, out) : mlc__ngram_build(m, &mm, ord, &tv, !p->query_only, arena);
+    r = out ? mlc__ngram_emit(m, &mm, ord, &tv, out) : mlc__ngram_build(m, ord, &tv, !p->query_only, arena);
 done:
     mlc__ngram_tmpfree(&mm, toks.p);
     mlc__ngram_tmpfree(&mm, tv.str.p); mlc__ngram_tmpfree(&mm, tv.off.p); mlc__ngram_tmpfree(&mm, tv.tab);
     for (n = 0; n < MLC_NGRAM_MAX_ORDER; n++) {
         mlc__ngram_ord *d = &ord[n];
-        mlc__ngram_tmpfree(&mm, ct[n].e);
-        mlc__ngram_tmpfree(&mm, d->w); mlc__ngram_tmpfree(&mm, d->raw);
+        mlc__ngram_tmpfree(&mm, d->last); mlc__ngram_tmpfree(&mm, d->raw);
         mlc__ngram_tmpfree(&mm, d->suf); mlc__ngram_tmpfree(&mm, d->ctx); mlc__ngram_tmpfree(&mm, d->den);
         mlc__ngram_tmpfree(&mm, d->gamma); mlc__ngram_tmpfree(&mm, d->prob); mlc__ngram_tmpfree(&mm, d->lp);
         mlc__ngram_tmpfree(&mm, d->lb); mlc__ngram_tmpfree(&mm, d->fl); mlc__ngram_tmpfree(&mm, d->pruned);
-        mlc__ngram_tmpfree(&mm, d->idx);
     }
     if (r != MLC_OK) {
         size_t need = arena ? arena->need : 0;
@@ -10058,44 +9933,26 @@ MLC_API mlc_result mlc_ngram_write_arpa(const mlc_ngram *m, mlc_ngram_write_fn w
 static mlc_result mlc__ngram_emit(mlc_ngram *m, mlc__ngram_mem *mm, const mlc__ngram_ord *o, const mlc__ngram_tv *tv,
                                   struct mlc__ngram_out *out) {
     int N = m->order, n;
-    uint32_t V = m->vocab_size, *off = (uint32_t *)mlc__ngram_tmpn(mm, (size_t)V + 1, 4), *perm = NULL;
-    size_t i, j;
+    uint32_t V = m->vocab_size, *off = (uint32_t *)mlc__ngram_tmpn(mm, (size_t)V + 1, 4), w[MLC_NGRAM_MAX_ORDER];
+    size_t i;
     if (!off) return MLC_ERR_NOMEM;
     memcpy(off, tv->off.p, (size_t)V * 4);
     off[V] = (uint32_t)tv->str.n;
     m->counts[0] = V;
     for (n = 2; n <= N; n++) m->counts[n - 1] = mlc__ngram_kept(&o[n - 1]);
     mlc__ngram_arpa_head(out, N, m->counts);
-    mlc__ngram_arpa_section(out, 1);
-    for (i = 0; i < V; i++) {
-        uint32_t id = (uint32_t)i;
-        mlc__ngram_arpa_gram(out, (const char *)tv->str.p, off, &id, 1, N,
-                             mlc__ngram_true_p(mlc__ngram_flag_p(o[0].lp[i], o[0].fl[i])),
-                             mlc__ngram_true_bo(mlc__ngram_flag_bo(o[0].lb ? o[0].lb[i] : 0.0f, o[0].fl[i])));
-    }
-    for (n = 2; n <= N && !out->err; n++) {
+    for (n = 1; n <= N && !out->err; n++) {
         const mlc__ngram_ord *d = &o[n - 1];
-        size_t kept = m->counts[n - 1];
-        if (!(perm = mlc__ngram_kept_perm(mm, d, n, kept, V, 1))) break;
         mlc__ngram_arpa_section(out, n);
-        for (j = 0; j < kept; j++) {
-            uint32_t x = perm[j];
-            if (j + 8 < kept) {   /* the rows are in count order: fetch 8 ahead */
-                uint32_t x8 = perm[j + 8];
-                MLC__NGRAM_PREFETCH(d->w + (size_t)x8 * (size_t)n);
-                MLC__NGRAM_PREFETCH(d->lp + x8);
-                MLC__NGRAM_PREFETCH(d->fl + x8);
-                if (d->lb) MLC__NGRAM_PREFETCH(d->lb + x8);
-            }
-            mlc__ngram_arpa_gram(out, (const char *)tv->str.p, off, d->w + (size_t)x * (size_t)n, n, N,
-                                 mlc__ngram_true_p(mlc__ngram_flag_p(d->lp[x], d->fl[x])),
-                                 mlc__ngram_true_bo(mlc__ngram_flag_bo(d->lb ? d->lb[x] : 0.0f, d->fl[x])));
+        for (i = 0; i < d->count; i++) {
+            if (d->pruned && d->pruned[i]) continue;
+            mlc__ngram_words(o, n, i, w);
+            mlc__ngram_arpa_gram(out, (const char *)tv->str.p, off, w, n, N,
+                                 mlc__ngram_true_p(mlc__ngram_flag_p(d->lp[i], d->fl[i])),
+                                 mlc__ngram_true_bo(mlc__ngram_flag_bo(d->lb ? d->lb[i] : 0.0f, d->fl[i])));
         }
-        mlc__ngram_tmpfree(mm, perm);
-        perm = NULL;
     }
     mlc__ngram_tmpfree(mm, off);
-    if (n <= N && !out->err) return MLC_ERR_NOMEM;
     mlc__ngram_put(out, "\n\\end\\\n", 7);
     mlc__ngram_flush(out);
     return out->err ? MLC_ERR_IO : MLC_OK;
