@@ -9058,11 +9058,13 @@ static void mlc__ngram_shed(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N) {
     }
 }
 
-/* float32 arithmetic, one rounding per operation as KenLM's (never fused
-   into an fma: the casts are rounding points the compiler must keep). */
+/* float32 arithmetic, one rounding per operation as KenLM's. A product
+   leaves through a volatile: gcc in its GNU modes (-ffp-contract=fast,
+   the default) would otherwise narrow the double casts away and fuse the
+   product with the next add into an fma, one rounding fewer. */
 MLC__INLINE float mlc__ngram_fadd(float a, float b) { return (float)((double)a + (double)b); }
 MLC__INLINE float mlc__ngram_fsub(float a, float b) { return (float)((double)a - (double)b); }
-MLC__INLINE float mlc__ngram_fmul(float a, float b) { return (float)((double)a * (double)b); }
+MLC__INLINE float mlc__ngram_fmul(float a, float b) { volatile float p = (float)((double)a * (double)b); return p; }
 MLC__INLINE float mlc__ngram_fdiv(float a, float b) { return (float)((double)a / (double)b); }
 
 /* Shared first step: the extension flags of the kept n-grams. */
@@ -9120,6 +9122,9 @@ static void mlc__ngram_kn_final(mlc__ngram_mem *mm, mlc__ngram_ord *d, int n) {
 static int mlc__ngram_kn(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint32_t V, const mlc_ngram_params *p,
                          mlc_ngram *m) {
     float D[MLC_NGRAM_MAX_ORDER][4];
+    size_t tail[MLC_NGRAM_MAX_ORDER];
+    uint32_t tail_raw[MLC_NGRAM_MAX_ORDER];
+    int tails = 0;
     uint64_t den0 = 0, cnt0[3] = {0, 0, 0};
     float gamma0, uniform;
     int n, k;
@@ -9132,6 +9137,26 @@ static int mlc__ngram_kn(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint32_t 
         for (i = 0; i < d->count; i++) d->pruned[i] = d->raw[i] <= p->prune[n - 1];
     }
     if (mlc__ngram_links(mm, o, N)) return 1;
+    /* lmplz's statistics (step 2) take the last n-gram of each lower order
+       in its suffix order (by the last word first) with its raw count, not
+       its adjusted count: the suffixes of its greatest N-gram (<s>-padded)
+       are still open when its stream ends and go out with their running
+       raw counts. The adjusted counts themselves are not affected. Those
+       suffixes are the greatest word (the text's last new one), then each
+       time the left extension with the greatest first word, up to one that
+       starts with <s> or order N - 1; their raw counts, before step 1: */
+    for (n = 1; n < N; n++) {
+        size_t g = n == 1 ? (size_t)V - 1u : MLC__NGRAM_NONE, f = 0, best = 0;
+        if (n > 1) for (i = 0; i < o[n - 1].count; i++) {
+            if (o[n - 1].suf[i] != tail[n - 2]) continue;
+            for (f = i, k = n - 1; k > 0; k--) f = o[k].ctx[f];   /* the first word */
+            if (g == MLC__NGRAM_NONE || f > best) { g = i; best = f; }
+        }
+        tail[n - 1] = g;
+        tail_raw[n - 1] = o[n - 1].raw[g];
+        tails = n;
+        if (n > 1 && best == MLC_NGRAM_BOS) break;
+    }
     /* 1: raw counts become adjusted counts, in place */
     for (n = 1; n < N; n++) {
         mlc__ngram_ord *d = &o[n - 1];
@@ -9149,6 +9174,11 @@ static int mlc__ngram_kn(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint32_t 
         uint64_t t[5] = {0, 0, 0, 0, 0};
         int bad = 0;
         for (i = 0; i < d->count; i++) if (d->raw[i] >= 1 && d->raw[i] <= 4) t[d->raw[i]]++;
+        if (n <= tails) {   /* lmplz's count for the open suffix */
+            uint32_t a = d->raw[tail[n - 1]], r = tail_raw[n - 1];
+            if (a >= 1 && a <= 4) t[a]--;
+            if (r >= 1 && r <= 4) t[r]++;
+        }
         for (k = 0; k < 4; k++) m->adjusted_hist[n - 1][k] = t[k + 1];
         D[n - 1][0] = 0.0f;
         if (!t[1] || !t[2] || !t[3]) bad = 1;

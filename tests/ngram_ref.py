@@ -151,6 +151,19 @@ def kneser_ney(sents, V, order, prune=None, fallback=(0.5, 1.0, 1.5)):
     for n in range(2, order + 1):
         if prune[n - 1] > 0:
             pruned[n] = {g for g, c in raw[n].items() if c <= prune[n - 1]}
+    # lmplz's statistics count the greatest n-gram of each lower order in
+    # suffix order (compared from the last word back) with its raw count,
+    # not its adjusted count: the suffixes of the greatest <s>-padded
+    # N-gram, up to the first that starts with <s>
+    tail = []
+    if order > 1:
+        g = (max(w for (w,), c in raw[1].items() if c > 0),)
+        tail.append(g)
+        for n in range(2, order):
+            if g[0] == 1:
+                break
+            g = max((x for x in raw[n] if x[1:] == g), key=lambda x: x[0])
+            tail.append(g)
     # discounts
     D, fell, hist = [None], 0, []
     for n in range(1, order + 1):
@@ -158,6 +171,10 @@ def kneser_ney(sents, V, order, prune=None, fallback=(0.5, 1.0, 1.5)):
         for a in adj[n].values():
             if 1 <= a <= 4:
                 t[a] += 1
+        if n <= len(tail):
+            for c, step in ((adj[n][tail[n - 1]], -1), (raw[n][tail[n - 1]], 1)):
+                if 1 <= c <= 4:
+                    t[c] += step
         hist.append(t[1:])
         ok = t[1] and t[2] and t[3]
         d = [0.0, 0.0, 0.0, 0.0]

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Builds the test suite in every flavour this machine can build and run,
 # runs each, and ends with the totals: "N passed, N failed".
-#   native  -march=native (AVX-512 here)      scalar  -DMLC_NO_SIMD
+#   native  -march=native (AVX-512 here) with -ffp-contract=fast, gcc's
+#           default in its GNU modes (a*b + c may become an fma)
+#   scalar  -DMLC_NO_SIMD
 #   avx2    -mavx2 -mfma                       sse2    x86-64 baseline
 #   cxx     the header compiled as C++11       asan    clang ASan+UBSan
 #   neon    aarch64 cross build under qemu-aarch64
@@ -51,7 +53,7 @@ run() { # $1 = name, $2 = runner prefix (or ""), rest = compile command
 }
 flavours() {
     GCC="gcc -std=c99 -O2 -g $WARN"
-    run native "" $GCC -march=native
+    run native "" $GCC -march=native -ffp-contract=fast
     cpu_has avx2 && run avx2 "" $GCC -mavx2 -mfma
     run sse2 "" $GCC -msse2
     run scalar "" $GCC -DMLC_NO_SIMD
