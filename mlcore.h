@@ -8964,8 +8964,8 @@ static uint32_t mlc__ngram_tv_id(mlc__ngram_mem *mm, mlc__ngram_tv *v, const cha
    pruned. */
 typedef struct mlc__ngram_ord {
     size_t count;
-    uint32_t *last;             /* last word */
     uint32_t *ctx, *suf;        /* index of the context (first n-1 words) and of the suffix (last n-1) in order n-1 */
+    uint32_t *last;             /* last word (made from suf when suf goes: mlc__ngram_last) */
     uint32_t *raw;              /* raw counts; KN turns them into adjusted counts in place */
     uint32_t *den;              /* as a context: sum of counts (0: not a context) */
     float *gamma, *prob;        /* as a context: gamma; interpolated p (linear) */
@@ -8979,6 +8979,15 @@ MLC__INLINE void mlc__ngram_words(const mlc__ngram_ord *o, int n, size_t i, uint
     int k;
     for (k = n - 1; k > 0; k--) { w[k] = o[k].last[i]; i = o[k].ctx[i]; }
     w[0] = (uint32_t)i;
+}
+
+/* Order n's last words from its suffixes (order n - 1's last words made). */
+static int mlc__ngram_last(mlc__ngram_mem *mm, mlc__ngram_ord *o, int n) {
+    mlc__ngram_ord *d = &o[n - 1];
+    size_t i;
+    if (!(d->last = (uint32_t *)mlc__ngram_tmpn(mm, d->count, 4))) return 1;
+    for (i = 0; i < d->count; i++) d->last[i] = n == 2 ? d->suf[i] : o[n - 2].last[d->suf[i]];
+    return 0;
 }
 
 /* Counting by sorting, no hash tables. S holds the text positions of the
@@ -9021,17 +9030,15 @@ static int mlc__ngram_count(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, const 
         for (i = 0; i < L; i++)
             cnt += !i || tk[S[i]] != tk[S[i - 1]] || prev[S[i] + 1] != prev[S[i - 1] + 1];
         d->count = cnt;
-        d->last = (uint32_t *)mlc__ngram_tmpn(mm, cnt, 4);
         d->ctx = (uint32_t *)mlc__ngram_tmpn(mm, cnt, 4);
         d->suf = (uint32_t *)mlc__ngram_tmpn(mm, cnt, 4);
         d->raw = (uint32_t *)mlc__ngram_tmpn(mm, cnt, 4);
         if (n < N) rank = (uint32_t *)mlc__ngram_tmpn(mm, ntok, 4);
-        if (!d->last || !d->ctx || !d->suf || !d->raw || (n < N && !rank)) goto done;
+        if (!d->ctx || !d->suf || !d->raw || (n < N && !rank)) goto done;
         for (i = 0, g = (size_t)-1; i < L; i++) {
             uint32_t q = S[i];
             if (!i || tk[q] != tk[S[i - 1]] || prev[q + 1] != prev[S[i - 1] + 1]) {
                 g++;
-                d->last[g] = tk[q + (size_t)n - 1];
                 d->ctx[g] = prev[q];
                 d->suf[g] = prev[q + 1];
                 d->raw[g] = 0;
@@ -9254,6 +9261,7 @@ static int mlc__ngram_kn(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint32_t 
             }
             d->prob[i] = pr;
         }
+        if (n > 1 && mlc__ngram_last(mm, o, n)) return 1;
         mlc__ngram_tmpfree(mm, d->raw); mlc__ngram_tmpfree(mm, d->suf);
         d->raw = d->suf = NULL;
         if (c) mlc__ngram_kn_final(mm, c, n - 1);
@@ -9276,6 +9284,7 @@ static int mlc__ngram_simple(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint3
     int n, add = p->smoothing == MLC_NGRAM_ADD_K;
     size_t i;
     if (mlc__ngram_links(mm, o, N)) return 1;
+    for (n = 2; n <= N; n++) if (mlc__ngram_last(mm, o, n)) return 1;
     for (i = 0; i < o[0].count; i++) if (i != MLC_NGRAM_BOS) T += o[0].raw[i];
     for (n = 1; n <= N; n++) {
         mlc__ngram_ord *d = &o[n - 1];

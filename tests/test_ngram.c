@@ -1648,7 +1648,7 @@ static void test_ngram_arena(void) {
     unsigned char *buf = (unsigned char *)xmalloc(1000);
     mlc_arena a;
     CHECK_OK(mlc_ngram_train(&m, text, len, &p, NULL));
-    CHECK(m.bytes > 0 && m.train_peak_bytes > m.bytes);
+    CHECK(m.bytes > 0 && m.train_peak_bytes >= 4 * (m.train_tokens + m.train_sentences));   /* the token ids at least */
     mlc_arena_init(&a, buf, 1000);
     CHECK_ERR(mlc_ngram_train(&ma, text, len, &p, &a), MLC_ERR_NOMEM);
     CHECK(a.used == 0 && a.need > 1000);
