@@ -8424,16 +8424,26 @@ static int mlc__ngram_vals(const mlc_ngram *m, const uint32_t *w, int n, float *
 }
 
 /* After n-gram w[0..n) (n >= 2) is in: flag its suffix as extended to the
-   left and its context as extended to the right. */
-static void mlc__ngram_mark(mlc_ngram *m, const uint32_t *w, int n) {
+   left and its context as extended to the right (for n > 2 found by their
+   keys ksuf and kctx). */
+static void mlc__ngram_mark(mlc_ngram *m, const uint32_t *w, int n, uint64_t ksuf, uint64_t kctx) {
+    unsigned char *s, *c;
     float *p, *b;
     uint32_t u;
-    if (mlc__ngram_vals(m, w + 1, n - 1, &p, &b)) {
-        memcpy(&u, p, 4); u |= 0x80000000u; memcpy(p, &u, 4);
-    } else m->status |= MLC_NGRAM_ST_NOT_CLOSED;
-    if (mlc__ngram_vals(m, w, n - 1, &p, &b)) {
-        if (mlc__ngram_fbits(*b) == 0x80000000u) *b = 0.0f;
-    } else m->status |= MLC_NGRAM_ST_NOT_CLOSED;
+    if (n == 2) {
+        s = w[1] < m->vocab_size ? (unsigned char *)(m->uni_ + 2 * (size_t)w[1]) : NULL;
+        c = w[0] < m->vocab_size ? (unsigned char *)(m->uni_ + 2 * (size_t)w[0]) : NULL;
+    } else {
+        size_t st = mlc__ngram_stride(m, n - 1);
+        s = (unsigned char *)mlc__ngram_find(m->tab_[n - 2], m->slots_[n - 2], st, ksuf);
+        c = (unsigned char *)mlc__ngram_find(m->tab_[n - 2], m->slots_[n - 2], st, kctx);
+        if (s) s += 8;
+        if (c) c += 8;
+    }
+    if (s) { p = (float *)(void *)s; memcpy(&u, p, 4); u |= 0x80000000u; memcpy(p, &u, 4); }
+    else m->status |= MLC_NGRAM_ST_NOT_CLOSED;
+    if (c) { b = (float *)(void *)(c + 4); if (mlc__ngram_fbits(*b) == 0x80000000u) *b = 0.0f; }
+    else m->status |= MLC_NGRAM_ST_NOT_CLOSED;
 }
 
 /* Stored form of a true (log10 p, backoff): p > -0 without the flag, a zero
@@ -9534,10 +9544,10 @@ MLC_API mlc_result mlc_ngram_train(mlc_ngram *m, const char *text, size_t len, c
 }
 
 /* ---- ARPA reading ----------------------------------------------------------------
-   Two passes over the buffer: the first checks everything but the words
-   against the vocabulary and counts each section's lines (nothing is
-   allocated for a count the file does not back up), the second builds the
-   model. */
+   Two passes over the buffer: the first checks the layout (headers,
+   sections, fields per line) and counts each section's lines (nothing is
+   allocated for a count the file does not back up), the second parses the
+   numbers, looks the words up and builds the model. */
 typedef struct mlc__ngram_lines { const char *p, *end; size_t line; } mlc__ngram_lines;
 
 static int mlc__ngram_line(mlc__ngram_lines *L, const char **ls, const char **le) {
@@ -9608,6 +9618,7 @@ static mlc_result mlc__ngram_arpa_entry(const char *s, const char *e, int n, int
                                         float *prob, float *bo) {
     int nf = mlc__ngram_fields(s, e, f, fl, MLC_NGRAM_MAX_ORDER + 2);
     if (nf != n + 1 && nf != n + 2) return MLC_ERR_FORMAT;
+    if (!prob) return MLC_OK;   /* the fields only */
     if (mlc__ngram_parse_float(f[0], fl[0], prob) || *prob != *prob || *prob > 3e38f) return MLC_ERR_FORMAT;
     *bo = 0.0f;
     if (nf == n + 2) {
@@ -9669,7 +9680,6 @@ static mlc_result mlc__ngram_arpa_scan(const char *buf, size_t len, mlc__ngram_a
         A->sect_line[n - 1] = L.line;
         for (;;) {
             const char *ls, *le;
-            float pr, bo;
             if (!mlc__ngram_line(&L, &ls, &le)) {
                 *line = L.line + 1;
                 return MLC_ERR_TRUNCATED;
@@ -9685,7 +9695,7 @@ static mlc_result mlc__ngram_arpa_scan(const char *buf, size_t len, mlc__ngram_a
                 break;
             }
             if (seen == A->counts[n - 1]) return MLC_ERR_FORMAT;   /* more n-grams than declared */
-            if (mlc__ngram_arpa_entry(s, e, n, n == A->order, f, fl, &pr, &bo) != MLC_OK) return MLC_ERR_FORMAT;
+            if (mlc__ngram_arpa_entry(s, e, n, n == A->order, f, fl, NULL, NULL) != MLC_OK) return MLC_ERR_FORMAT;
             if (n == 1) {
                 for (k = 0; k < 3; k++)
                     if (fl[1] == strlen(mlc__ngram_special[k]) && memcmp(f[1], mlc__ngram_special[k], fl[1]) == 0) A->have[k] = 1;
@@ -9713,7 +9723,7 @@ static mlc_result mlc__ngram_arpa_scan(const char *buf, size_t len, mlc__ngram_a
    order, so the slots' cache misses overlap. */
 #define MLC__NGRAM_RBATCH 16
 typedef struct mlc__ngram_pending {
-    uint64_t key;
+    uint64_t key, ksuf, kctx;   /* the n-gram's, its suffix's and its context's (n > 2) */
     float pr, bo;
     size_t line;
     uint32_t ids[MLC_NGRAM_MAX_ORDER];
@@ -9729,7 +9739,7 @@ static mlc_result mlc__ngram_arpa_flush(mlc_ngram *m, const mlc__ngram_pending *
             *line = B[b].line;
             return MLC_ERR_FORMAT;   /* duplicate n-gram */
         }
-        mlc__ngram_mark(m, B[b].ids, n);
+        mlc__ngram_mark(m, B[b].ids, n, B[b].ksuf, B[b].kctx);
         if (keep) memcpy(m->words_[n - 1] + (first + (uint64_t)b) * (uint64_t)n, B[b].ids, (size_t)n * 4);
     }
     return MLC_OK;
@@ -9802,14 +9812,19 @@ static mlc_result mlc__ngram_arpa_build(mlc_ngram *m, const mlc__ngram_arpa *A, 
                         return r != MLC_OK ? r : MLC_ERR_FORMAT;
                     }
                 }
-                q->key = mlc__ngram_key(m->seed_, q->ids, n);
+                if (n > 2) {   /* the suffix's key is a step of the n-gram's (words last to first) */
+                    size_t st2 = mlc__ngram_stride(m, n - 1);
+                    q->ksuf = mlc__ngram_key(m->seed_, q->ids + 1, n - 1);
+                    q->key = mlc__ngram_kx(q->ksuf, q->ids[0]);
+                    q->kctx = mlc__ngram_key(m->seed_, q->ids, n - 1);
+                    MLC__NGRAM_PREFETCH(m->tab_[n - 2] + (size_t)mlc__ngram_home(q->ksuf, m->slots_[n - 2]) * st2);
+                    MLC__NGRAM_PREFETCH(m->tab_[n - 2] + (size_t)mlc__ngram_home(q->kctx, m->slots_[n - 2]) * st2);
+                } else {
+                    q->key = mlc__ngram_key(m->seed_, q->ids, n);
+                    q->ksuf = q->kctx = 0;
+                }
                 q->pr = pr; q->bo = bo; q->line = it.line;
                 MLC__NGRAM_PREFETCH(m->tab_[n - 1] + (size_t)mlc__ngram_home(q->key, m->slots_[n - 1]) * stride);
-                if (n > 2) {   /* the suffix's and the context's slots, for mlc__ngram_mark */
-                    size_t st2 = mlc__ngram_stride(m, n - 1);
-                    MLC__NGRAM_PREFETCH(m->tab_[n - 2] + (size_t)mlc__ngram_home(mlc__ngram_key(m->seed_, q->ids + 1, n - 1), m->slots_[n - 2]) * st2);
-                    MLC__NGRAM_PREFETCH(m->tab_[n - 2] + (size_t)mlc__ngram_home(mlc__ngram_key(m->seed_, q->ids, n - 1), m->slots_[n - 2]) * st2);
-                }
                 if (++nb == MLC__NGRAM_RBATCH) {
                     if ((r = mlc__ngram_arpa_flush(m, B, nb, n, keep, j + 1 - nb, line)) != MLC_OK) return r;
                     nb = 0;

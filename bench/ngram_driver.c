@@ -18,7 +18,8 @@
            structure is built); prints the n-gram counts and the times
        ngram_driver build_binary MODEL.arpa OUT.bin
            reads the ARPA query-only and writes it as an mlcore binary model
-           (KenLM's build_binary step); prints the seconds of each part
+           (KenLM's build_binary step); prints the seconds of each part.
+           Text and ARPA inputs are mapped (mmap, pages read at once).
        ngram_driver ppl MODEL TEXT
            reads the model (ARPA query-only, or a binary model mapped with
            mmap and used in place), then streams TEXT in 1 MiB pieces and
@@ -67,10 +68,23 @@ static long rss_kb(void) {
     return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-static char *load(const char *path, size_t *len) {
-    void *d;
-    if (mlc_file_load(path, &d, len) != MLC_OK) { fprintf(stderr, "cannot read %s\n", path); return NULL; }
-    return (char *)d;
+#ifndef MAP_POPULATE
+#define MAP_POPULATE 0
+#endif
+/* A whole file mapped read-only, pages read at once (as KenLM reads its
+   inputs); NULL on failure (*len = 0 for an empty file). */
+static const char *load(const char *path, size_t *len) {
+    struct stat st;
+    void *p;
+    int fd = open(path, O_RDONLY);
+    *len = 0;
+    if (fd < 0 || fstat(fd, &st) != 0) { fprintf(stderr, "cannot read %s\n", path); if (fd >= 0) close(fd); return NULL; }
+    if (st.st_size == 0) { close(fd); return ""; }
+    p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) { fprintf(stderr, "cannot map %s\n", path); return NULL; }
+    *len = (size_t)st.st_size;
+    return (const char *)p;
 }
 
 /* The shortest %g form that reads back to v (as KenLM prints doubles). */
@@ -104,9 +118,6 @@ static void *map_binary(mlc_ngram *m, const char *path, size_t *size) {
         close(fd);
         return NULL;
     }
-#ifndef MAP_POPULATE
-#define MAP_POPULATE 0
-#endif
     /* pages read at once, as KenLM's query maps its binary (POPULATE_OR_READ) */
     p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     close(fd);
@@ -130,13 +141,12 @@ int main(int argc, char **argv) {
         mlc_ngram m;
         size_t len;
         double t0 = now(), t1, t2;
-        char *text = load(argv[3], &len);
+        const char *text = load(argv[3], &len);
         int n;
         if (!text) return 1;
         t1 = now();
         if (mlc_ngram_train_arpa_file(text, len, &p, argv[4], &m) != MLC_OK) { fprintf(stderr, "training failed\n"); return 1; }
         t2 = now();
-        free(text);
         printf("counts");
         for (n = 0; n < m.order; n++) printf(" %llu", (unsigned long long)m.counts[n]);
         printf("\nfallback_orders 0x%x\n", m.fallback_orders);
@@ -147,12 +157,13 @@ int main(int argc, char **argv) {
     if (argc == 4 && !strcmp(argv[1], "ppl")) {
         mlc_ngram q;
         mlc_ngram_ppl pp;
-        size_t line = 0, map_len = 0;
+        size_t line = 0, map_len = 0, arpa_len;
         double t0 = now(), t1, t2;
+        const char *arpa;
         char *text;
         void *mapped = getenv("NGRAM_READ") ? NULL : map_binary(&q, argv[2], &map_len);
         if (!mapped && getenv("NGRAM_READ") && mlc_ngram_read_binary_file(&q, argv[2]) == MLC_OK) {}
-        else if (!mapped && mlc_ngram_read_arpa_file(&q, argv[2], 1, NULL, &line) != MLC_OK) {
+        else if (!mapped && (!(arpa = load(argv[2], &arpa_len)) || mlc_ngram_read_arpa(&q, arpa, arpa_len, 1, NULL, &line) != MLC_OK)) {
             fprintf(stderr, "cannot read %s (line %zu)\n", argv[2], line);
             return 1;
         }
@@ -191,7 +202,9 @@ int main(int argc, char **argv) {
         mlc_ngram q;
         size_t line = 0;
         double t0 = now(), t1, t2;
-        if (mlc_ngram_read_arpa_file(&q, argv[2], 1, NULL, &line) != MLC_OK) {
+        size_t len;
+        const char *arpa = load(argv[2], &len);
+        if (!arpa || mlc_ngram_read_arpa(&q, arpa, len, 1, NULL, &line) != MLC_OK) {
             fprintf(stderr, "cannot read %s (line %zu)\n", argv[2], line);
             return 1;
         }
