@@ -1367,7 +1367,8 @@ typedef struct mlc_ngram {
     uint32_t vocab_size;             /* word types, <unk> <s> </s> included */
     uint64_t counts[MLC_NGRAM_MAX_ORDER];   /* n-grams of each order in the model */
     /* training (KN): per order D1, D2, D3+ and t1..t4 (n-grams with adjusted
-       count 1..4, pruned ones included, as lmplz) */
+       count 1..4, pruned ones included, as lmplz: which counts, below an
+       order's top, the last n-gram in its suffix order by its raw count) */
     float discount[MLC_NGRAM_MAX_ORDER][3];
     uint64_t adjusted_hist[MLC_NGRAM_MAX_ORDER][4];
     uint64_t train_tokens;           /* words + </s> counted in training */
@@ -8266,13 +8267,15 @@ MLC_API mlc_result mlc_mamba_lm_step(const mlc_mamba_lm *lm, const mlc_ctx *ctx,
    -|p| and the backoff with its zero sign cleared.
 
    Training (mlc_ngram_train): the text becomes a stream of word ids (<s>
-   w1 .. wk </s> per line); each order 2..N is counted in its own pass into
-   an open-addressing table (power of two, linear probing, slots {count,
-   words}, the hash of the n-gram a few positions ahead prefetched), then
-   compacted to dense arrays with a u32 index table. The only lookups are
-   each n-gram's suffix and context; then lmplz's steps in float32 (see
-   mlc__ngram_kn), each array freed as soon as it is used up; the model
-   block is allocated last. Temporary memory is about 40 bytes per n-gram. */
+   w1 .. wk </s> per line); the text positions are sorted by the n-gram
+   starting there, one stable counting sort per order (mlc__ngram_count),
+   which gives each order's distinct n-grams in ARPA order with their raw
+   counts and the indices of their context and suffix: no hash tables, no
+   lookups. Then lmplz's steps in float32 (see mlc__ngram_kn), each array
+   freed as soon as it is used up; the model block is allocated last.
+   Temporary memory: 12 bytes per n-gram and 16 per token at the peak (the
+   end of counting): 20-24 bytes per n-gram in all for the 5- and 3-gram
+   models of a 600k-word text. */
 #ifndef MLC_NGRAM_LOAD
 #define MLC_NGRAM_LOAD 80           /* percent of query-table slots used (50..95) */
 #endif
