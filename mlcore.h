@@ -9921,8 +9921,27 @@ static void mlc__ngram_arpa_section(mlc__ngram_out *o, int n) {
 }
 static void mlc__ngram_arpa_gram(mlc__ngram_out *o, const char *strings, const uint32_t *offsets, const uint32_t *w,
                                  int n, int N, float p, float b) {
+    size_t need = 2u * 16u + (size_t)n + 2u;   /* two numbers, separators, newline */
     int i;
-    mlc__ngram_putf(o, p);
+    char *d;
+    for (i = 0; i < n; i++) need += offsets[w[i] + 1] - offsets[w[i]] - 1u;
+    if (o->err) return;
+    if (need > sizeof o->buf - o->n) mlc__ngram_flush(o);
+    if (need <= sizeof o->buf - o->n) {   /* the line straight into the buffer */
+        d = o->buf + o->n;
+        d += mlc__ngram_fmt_float(d, p);
+        for (i = 0; i < n; i++) {
+            uint32_t l = offsets[w[i] + 1] - offsets[w[i]] - 1u;
+            *d++ = i ? ' ' : '\t';
+            memcpy(d, strings + offsets[w[i]], l);
+            d += l;
+        }
+        if (n < N) { *d++ = '\t'; d += mlc__ngram_fmt_float(d, b); }
+        *d++ = '\n';
+        o->n = (size_t)(d - o->buf);
+        return;
+    }
+    mlc__ngram_putf(o, p);   /* a line longer than the buffer */
     for (i = 0; i < n; i++) {
         mlc__ngram_put(o, i ? " " : "\t", 1);
         mlc__ngram_put(o, strings + offsets[w[i]], offsets[w[i] + 1] - offsets[w[i]] - 1u);

@@ -1476,6 +1476,20 @@ static void test_ngram_train_arpa(void) {
     train_arpa_same(text, len, 1, MLC_NGRAM_KN, 0, NULL, "kn1");
     train_arpa_same(text, len, 6, MLC_NGRAM_KN, 1, NULL, "char6");
     train_arpa_same("a b\n", 4, 3, MLC_NGRAM_KN, 0, NULL, "tiny (fallback)");
+    {   /* lines longer than the writer's 4 KB buffer: a 5000-byte word */
+        char *t = (char *)xmalloc(5020), *want = (char *)xmalloc(5010), *a;
+        size_t la;
+        mlc_ngram m;
+        memset(t, 'x', 5000); memcpy(t + 5000, " a b\na b\n", 10);
+        train_arpa_same(t, 5010, 3, MLC_NGRAM_KN, 0, NULL, "long word");
+        CHECK_OK(mlc_ngram_train(&m, t, 5010, &p, NULL));
+        a = arpa_of(&m, &la);
+        want[0] = '\t'; memset(want + 1, 'x', 5000); memcpy(want + 5001, " a\t", 4); want[5005] = 0;
+        CHECK(strstr(a, want) != NULL);   /* the bigram, whole, then its backoff */
+        roundtrip(&m, "long word");
+        free(a); free(t); free(want);
+        mlc_ngram_free(&m);
+    }
     {   /* the writer fails part way: MLC_ERR_IO, what was written a prefix, info zeroed */
         failbuf f;
         sbuf full = {0, 0, 0};
