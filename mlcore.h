@@ -9548,9 +9548,9 @@ MLC_API mlc_result mlc_ngram_train(mlc_ngram *m, const char *text, size_t len, c
 
 /* ---- ARPA reading ----------------------------------------------------------------
    Two passes over the buffer: the first checks the layout (headers,
-   sections, fields per line) and counts each section's lines (nothing is
-   allocated for a count the file does not back up), the second parses the
-   numbers, looks the words up and builds the model. */
+   sections, the unigrams' fields) and counts each section's lines (nothing
+   is allocated for a count the file does not back up), the second parses
+   the numbers, looks the words up and builds the model. */
 typedef struct mlc__ngram_lines { const char *p, *end; size_t line; } mlc__ngram_lines;
 
 static int mlc__ngram_line(mlc__ngram_lines *L, const char **ls, const char **le) {
@@ -9698,8 +9698,8 @@ static mlc_result mlc__ngram_arpa_scan(const char *buf, size_t len, mlc__ngram_a
                 break;
             }
             if (seen == A->counts[n - 1]) return MLC_ERR_FORMAT;   /* more n-grams than declared */
-            if (mlc__ngram_arpa_entry(s, e, n, n == A->order, f, fl, NULL, NULL) != MLC_OK) return MLC_ERR_FORMAT;
-            if (n == 1) {
+            if (n == 1) {   /* (the longer orders' fields are checked as they are read) */
+                if (mlc__ngram_arpa_entry(s, e, n, n == A->order, f, fl, NULL, NULL) != MLC_OK) return MLC_ERR_FORMAT;
                 for (k = 0; k < 3; k++)
                     if (fl[1] == strlen(mlc__ngram_special[k]) && memcmp(f[1], mlc__ngram_special[k], fl[1]) == 0) A->have[k] = 1;
                 A->string_bytes += fl[1] + 1;
