@@ -169,7 +169,7 @@ for n in $ORDERS; do
     printf "  query process: peak RSS %.1f MB | %.1f MB; on one line (model load) %.3f s | %.3f s\n", qr / 1024, pr / 1024, q1, p1 }'
 done
 echo "estimation: whole process (read the text, estimate, write the ARPA); lmplz CPU = user + sys (it is multi-threaded);"
-echo "  RSS = peak; mlcore's includes the 4.8 MB training text held in memory.  mlcore: mlc_ngram_train_arpa_file."
+echo "  RSS = peak; mlcore's includes the 4.8 MB training text, mapped.  mlcore: mlc_ngram_train_arpa_file."
 echo "query: tokens / (process on the full test text - process on its first line), so the model load cancels; both map"
 echo "  their binary file (KenLM: probing, populated; mlcore: mlc_ngram_view_binary on an mmap, MAP_POPULATE) and"
 echo "  stream the text (query: stdin; the driver: 1 MiB pieces through mlc_ngram_perplexity_add)."
