@@ -9172,6 +9172,7 @@ static int mlc__ngram_kn(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint32_t 
             for (f = i, k = n - 1; k > 0; k--) f = o[k].ctx[f];   /* the first word */
             if (g == MLC__NGRAM_NONE || f > best) { g = i; best = f; }
         }
+        if (g == MLC__NGRAM_NONE) break;   /* cannot happen: a word before every non-<s> start */
         tail[n - 1] = g;
         tail_raw[n - 1] = o[n - 1].raw[g];
         tails = n;
