@@ -8548,10 +8548,6 @@ static int mlc__ngram_parse_float(const char *s, size_t n, float *out) {
     return 0;
 }
 
-/* Writes x in the shortest form that reads back to the same float32,
-   formatted as KenLM's (double-conversion's ToShortestSingle with
-   ECMAScript layout: plain decimals for 1e-6 <= |x| < 1e21, else d.ddde-n),
-   zero as "0". Returns the length (at most 16). */
 /* 1 if a p-digit decimal reads back as ax (10^E <= ax < 10^(E+1)): *r, *k
    with ax ~ r 10^-k; the nearest decimal is tried first, then its
    neighbours (the rounding interval of a power of two is lopsided). */
@@ -8612,8 +8608,10 @@ MLC__INLINE int mlc__ngram_digits(double ax, int E, int p, double lo, double hi,
 /* Writes x in the shortest form that reads back to the same float32,
    formatted as KenLM's (double-conversion's ToShortestSingle with
    ECMAScript layout: plain decimals for 1e-6 <= |x| < 1e21, else d.ddde-n),
-   zero as "0". Returns the length (at most 16). p digits reading back
-   implies p + 1 do, so the shortest p is where a downward walk stops. */
+   zero as "0". Returns the length: at most MLC__NGRAM_FMAX (22 for
+   -123456789000000000000, 21 digits). p digits reading back implies p + 1
+   do, so the shortest p is where a downward walk stops. */
+#define MLC__NGRAM_FMAX 24
 static size_t mlc__ngram_fmt_float(char *out, float x) {
     char dig[24];
     int E, e, nd, i, k = 0;
@@ -9551,7 +9549,9 @@ MLC_API mlc_result mlc_ngram_train(mlc_ngram *m, const char *text, size_t len, c
    Two passes over the buffer: the first checks the layout (headers,
    sections, the unigrams' fields) and counts each section's lines (nothing
    is allocated for a count the file does not back up), the second parses
-   the numbers, looks the words up and builds the model. */
+   the numbers, looks the words up and builds the model. If either fails,
+   a full check (every field and number, in file order) runs so that the
+   error reported is the file's first. */
 typedef struct mlc__ngram_lines { const char *p, *end; size_t line; } mlc__ngram_lines;
 
 static int mlc__ngram_line(mlc__ngram_lines *L, const char **ls, const char **le) {
@@ -9633,7 +9633,7 @@ static mlc_result mlc__ngram_arpa_entry(const char *s, const char *e, int n, int
     return MLC_OK;
 }
 
-static mlc_result mlc__ngram_arpa_scan(const char *buf, size_t len, mlc__ngram_arpa *A, size_t *line) {
+static mlc_result mlc__ngram_arpa_scan(const char *buf, size_t len, mlc__ngram_arpa *A, size_t *line, int full) {
     mlc__ngram_lines L;
     const char *s, *e, *f[MLC_NGRAM_MAX_ORDER + 2];
     size_t fl[MLC_NGRAM_MAX_ORDER + 2];
@@ -9684,6 +9684,7 @@ static mlc_result mlc__ngram_arpa_scan(const char *buf, size_t len, mlc__ngram_a
         A->sect_line[n - 1] = L.line;
         for (;;) {
             const char *ls, *le;
+            float pr, bo;
             if (!mlc__ngram_line(&L, &ls, &le)) {
                 *line = L.line + 1;
                 return MLC_ERR_TRUNCATED;
@@ -9699,8 +9700,9 @@ static mlc_result mlc__ngram_arpa_scan(const char *buf, size_t len, mlc__ngram_a
                 break;
             }
             if (seen == A->counts[n - 1]) return MLC_ERR_FORMAT;   /* more n-grams than declared */
-            if (n == 1) {   /* (the longer orders' fields are checked as they are read) */
-                if (mlc__ngram_arpa_entry(s, e, n, n == A->order, f, fl, NULL, NULL) != MLC_OK) return MLC_ERR_FORMAT;
+            if ((full || n == 1) && mlc__ngram_arpa_entry(s, e, n, n == A->order, f, fl, full ? &pr : NULL, &bo) != MLC_OK)
+                return MLC_ERR_FORMAT;
+            if (n == 1) {
                 for (k = 0; k < 3; k++)
                     if (fl[1] == strlen(mlc__ngram_special[k]) && memcmp(f[1], mlc__ngram_special[k], fl[1]) == 0) A->have[k] = 1;
                 A->string_bytes += fl[1] + 1;
@@ -9811,9 +9813,9 @@ static mlc_result mlc__ngram_arpa_build(mlc_ngram *m, const mlc__ngram_arpa *A, 
                 for (i = 0; i < n; i++) {
                     q->ids[i] = mlc__ngram_vid(m, f[1 + i], fl[1 + i], A->end);
                     if (q->ids[i] == MLC__NGRAM_NONE) {   /* not a unigram: the lines before it first */
-                        r = mlc__ngram_arpa_flush(m, B, nb, n, keep, j - nb, line);
+                        if ((r = mlc__ngram_arpa_flush(m, B, nb, n, keep, j - nb, line)) != MLC_OK) return r;
                         *line = it.line;
-                        return r != MLC_OK ? r : MLC_ERR_FORMAT;
+                        return MLC_ERR_FORMAT;
                     }
                 }
                 if (n > 2) {   /* the suffix's key is a step of the n-gram's (words last to first) */
@@ -9853,11 +9855,13 @@ MLC_API mlc_result mlc_ngram_read_arpa(mlc_ngram *m, const char *buf, size_t len
     if (!m || (!buf && len)) return MLC_ERR_NULL;
     memset(m, 0, sizeof *m);
     if (!buf) buf = "";
-    r = mlc__ngram_arpa_scan(buf, len, &A, &line);
+    r = mlc__ngram_arpa_scan(buf, len, &A, &line, 0);
     if (r == MLC_OK && (A.string_bytes > 0xFFFFFFF0u || A.counts[0] > 0x7FFFFFF0u)) { r = MLC_ERR_UNSUPPORTED; line = 0; }
     if (r == MLC_OK) r = mlc__ngram_arpa_build(m, &A, !query_only, arena, &line);
     if (r != MLC_OK) {
-        size_t need = arena ? arena->need : 0;
+        size_t need = arena ? arena->need : 0, fline = 0;
+        mlc_result fr = mlc__ngram_arpa_scan(buf, len, &A, &fline, 1);   /* the file's first error */
+        if (fr != MLC_OK) { r = fr; line = fline; }
         if (r == MLC_ERR_NOMEM || r == MLC_ERR_UNSUPPORTED) line = r == MLC_ERR_NOMEM ? 0 : line;
         if (m->owned_) MLC_FREE(m->owned_);
         memset(m, 0, sizeof *m);
@@ -9922,7 +9926,7 @@ static void mlc__ngram_arpa_section(mlc__ngram_out *o, int n) {
 }
 static void mlc__ngram_arpa_gram(mlc__ngram_out *o, const char *strings, const uint32_t *offsets, const uint32_t *w,
                                  int n, int N, float p, float b) {
-    size_t need = 2u * 16u + (size_t)n + 2u;   /* two numbers, separators, newline */
+    size_t need = 2u * MLC__NGRAM_FMAX + (size_t)n + 2u;   /* two numbers, separators, newline */
     int i;
     char *d;
     for (i = 0; i < n; i++) need += offsets[w[i] + 1] - offsets[w[i]] - 1u;

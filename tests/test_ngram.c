@@ -814,6 +814,31 @@ static void test_ngram_arpa_errors(void) {
     EXPECT_EDIT(15, "\\end\\\ntrailing text is ignored", MLC_OK, 0);
     EXPECT_EDIT(6, "-1.0  \t <unk> ", MLC_OK, 0);
     EXPECT_EDIT(6, NULL, MLC_ERR_TRUNCATED, 10);                              /* <unk> missing: count short */
+    {   /* two defects: the first in file order is reported (a later one is found
+           first by the fast first pass, or the model cannot be allocated) */
+        static const char badnum_noend[] = "\\data\\\nngram 1=4\nngram 2=2\n\n\\1-grams:\n-1.0\t<unk>\n-99\t<s>\t-0.5\n"
+            "-0.5\t</s>\n-0.7\ta\t-0.3\n\n\\2-grams:\n-0.2x\t<s> a\n-0.1\ta </s>\n\n";
+        static const char fields_short[] = "\\data\\\nngram 1=4\nngram 2=3\n\n\\1-grams:\n-1.0\t<unk>\n-99\t<s>\t-0.5\n"
+            "-0.5\t</s>\n-0.7\ta\t-0.3\n\n\\2-grams:\n-0.2\t<s>\n-0.1\ta </s>\n\n\\end\\\n";
+        static const char uni_noend[] = "\\data\\\nngram 1=4\nngram 2=2\n\n\\1-grams:\n-1.0x\t<unk>\n-99\t<s>\t-0.5\n"
+            "-0.5\t</s>\n-0.7\ta\t-0.3\n\n\\2-grams:\n-0.2\t<s> a\n-0.1\ta </s>\n\n";
+        static const char dup_unknown[] = "\\data\\\nngram 1=4\nngram 2=3\n\n\\1-grams:\n-1.0\t<unk>\n-99\t<s>\t-0.5\n"
+            "-0.5\t</s>\n-0.7\ta\t-0.3\n\n\\2-grams:\n-0.2\t<s> a\n-0.1\t<s> a\n-0.1\t<s> zz\n\n\\end\\\n";
+        char *bad = edit_line(12, "-0.2x\t<s> a");
+        unsigned char small[256];
+        mlc_arena ar;
+        mlc_ngram m;
+        size_t line = 0;
+        expect_arpa(badnum_noend, sizeof badnum_noend - 1, MLC_ERR_FORMAT, 12, __LINE__);
+        expect_arpa(fields_short, sizeof fields_short - 1, MLC_ERR_FORMAT, 12, __LINE__);
+        expect_arpa(uni_noend, sizeof uni_noend - 1, MLC_ERR_FORMAT, 6, __LINE__);
+        expect_arpa(dup_unknown, sizeof dup_unknown - 1, MLC_ERR_FORMAT, 13, __LINE__);
+        mlc_arena_init(&ar, small, sizeof small);   /* too small for the model */
+        CHECK_ERR(mlc_ngram_read_arpa(&m, bad, strlen(bad), 0, &ar, &line), MLC_ERR_FORMAT);
+        CHECK_EQ_INT(line, 12);
+        CHECK(ar.used == 0);
+        free(bad);
+    }
     {   /* missing <s> with no bigram using it: the unigram section's line */
         static const char nos[] = "\\data\\\nngram 1=2\n\n\\1-grams:\n-1 a\n-1 </s>\n\n\\end\\\n";
         expect_arpa(nos, sizeof nos - 1, MLC_ERR_FORMAT, 4, __LINE__);
@@ -1068,6 +1093,34 @@ static void test_ngram_numbers(void) {
     mlc_ngram_free(&m);
     free(b.p);
     free(v);
+    {   /* the longest numbers (22 characters: -123456780000000000000) on
+           lines written past the 4 KB output buffer's end: byte-stable */
+        sbuf a = {0, 0, 0};
+        size_t l1, l2;
+        char *o1, *o2;
+        mlc_ngram m1, m2;
+        sb_str(&a, "\\data\\\nngram 1=300\nngram 2=1\n\n\\1-grams:\n-1\t<unk>\n0\t<s>\t-1.2345678e20\n-1\t</s>\n");
+        for (i = 3; i < 300; i++) {
+            snprintf(l, sizeof l, "-1.2345678e20\tw%d%.*s\t-1.2345678e20\n", i, i % 7, "xxxxxxx");
+            sb_str(&a, l);
+        }
+        sb_str(&a, "\n\\2-grams:\n-1\t<s> w7\n\n\\end\\\n");
+        CHECK_OK(mlc_ngram_read_arpa(&m1, a.p, a.n, 0, NULL, NULL));
+        if (m1.order) {
+            o1 = arpa_of(&m1, &l1);
+            CHECK(strstr(o1, "-123456780000000000000\tw294\t-123456780000000000000\n") != NULL);
+            CHECK_OK(mlc_ngram_read_arpa(&m2, o1, l1, 0, NULL, NULL));
+            if (m2.order) {
+                o2 = arpa_of(&m2, &l2);
+                CHECK(l1 == l2 && memcmp(o1, o2, l1) == 0);
+                free(o2);
+                mlc_ngram_free(&m2);
+            }
+            free(o1);
+            mlc_ngram_free(&m1);
+        }
+        free(a.p);
+    }
 }
 
 /* ---- sampling -------------------------------------------------------------------------
