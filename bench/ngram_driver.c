@@ -19,7 +19,8 @@
        ngram_driver build_binary MODEL.arpa OUT.bin
            reads the ARPA query-only and writes it as an mlcore binary model
            (KenLM's build_binary step); prints the seconds of each part.
-           Text and ARPA inputs are mapped (mmap, pages read at once).
+           Every input file is mapped (mmap, pages read at once, as KenLM
+           maps its binary: POPULATE_OR_READ).
        ngram_driver ppl MODEL TEXT
            reads the model (ARPA query-only, or a binary model mapped with
            mmap and used in place), then streams TEXT in 1 MiB pieces and
@@ -107,26 +108,6 @@ static int usage(const char *argv0) {
     return 2;
 }
 
-/* A binary model mapped read-only and viewed in place; NULL if path is not one. */
-static void *map_binary(mlc_ngram *m, const char *path, size_t *size) {
-    struct stat st;
-    char magic[8];
-    void *p;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return NULL;
-    if (fstat(fd, &st) != 0 || st.st_size < 8 || read(fd, magic, 8) != 8 || memcmp(magic, "mlcngram", 8)) {
-        close(fd);
-        return NULL;
-    }
-    /* pages read at once, as KenLM's query maps its binary (POPULATE_OR_READ) */
-    p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED) return NULL;
-    *size = (size_t)st.st_size;
-    if (mlc_ngram_view_binary(m, p, *size) != MLC_OK) { munmap(p, *size); return NULL; }
-    return p;
-}
-
 int main(int argc, char **argv) {
     if (argc == 4 && !strcmp(argv[1], "corpus")) {
         size_t n1, n2;
@@ -157,16 +138,16 @@ int main(int argc, char **argv) {
     if (argc == 4 && !strcmp(argv[1], "ppl")) {
         mlc_ngram q;
         mlc_ngram_ppl pp;
-        size_t line = 0, map_len = 0, arpa_len;
+        size_t line = 0, model_len = 0;
         double t0 = now(), t1, t2;
-        const char *arpa;
+        const char *model = getenv("NGRAM_READ") ? NULL : load(argv[2], &model_len);
         char *text;
-        void *mapped = getenv("NGRAM_READ") ? NULL : map_binary(&q, argv[2], &map_len);
-        if (!mapped && getenv("NGRAM_READ") && mlc_ngram_read_binary_file(&q, argv[2]) == MLC_OK) {}
-        else if (!mapped && (!(arpa = load(argv[2], &arpa_len)) || mlc_ngram_read_arpa(&q, arpa, arpa_len, 1, NULL, &line) != MLC_OK)) {
-            fprintf(stderr, "cannot read %s (line %zu)\n", argv[2], line);
-            return 1;
-        }
+        mlc_result r;
+        if (getenv("NGRAM_READ")) r = mlc_ngram_read_binary_file(&q, argv[2]);   /* a copy, not a view */
+        else if (!model) r = MLC_ERR_IO;
+        else if (model_len >= 8 && !memcmp(model, "mlcngram", 8)) r = mlc_ngram_view_binary(&q, model, model_len);
+        else r = mlc_ngram_read_arpa(&q, model, model_len, 1, NULL, &line);
+        if (r != MLC_OK) { fprintf(stderr, "cannot read %s (line %zu)\n", argv[2], line); return 1; }
         t1 = now();
         {   /* TEXT streamed in 1 MiB pieces that end at a line's end, as query reads stdin */
             FILE *f = fopen(argv[3], "rb");
@@ -194,8 +175,8 @@ int main(int argc, char **argv) {
         printf("load_seconds %.6f\nquery_seconds %.6f\ntokens_per_second %.0f\nmodel_bytes %zu\nrss_kb_after_query %ld\n",
                t1 - t0, t2 - t1, (double)pp.tokens / (t2 - t1), q.bytes, rss_kb());
         free(text);
-        if (mapped) munmap(mapped, map_len);
         mlc_ngram_free(&q);
+        if (model_len) munmap((void *)(uintptr_t)model, model_len);
         return 0;
     }
     if (argc == 4 && !strcmp(argv[1], "build_binary")) {
