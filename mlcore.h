@@ -8985,6 +8985,12 @@ typedef struct mlc__ngram_ord {
     unsigned char *pruned;      /* or NULL */
 } mlc__ngram_ord;
 
+/* The first word of n-gram i of order n (down its contexts). */
+MLC__INLINE size_t mlc__ngram_first(const mlc__ngram_ord *o, int n, size_t i) {
+    int k;
+    for (k = n - 1; k > 0; k--) i = o[k].ctx[i];
+    return i;
+}
 /* The words w[0..n) of n-gram i of order n. */
 MLC__INLINE void mlc__ngram_words(const mlc__ngram_ord *o, int n, size_t i, uint32_t *w) {
     int k;
@@ -9167,7 +9173,7 @@ static int mlc__ngram_kn(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint32_t 
         size_t g = n == 1 ? (size_t)V - 1u : MLC__NGRAM_NONE, f = 0, best = 0;
         if (n > 1) for (i = 0; i < o[n - 1].count; i++) {
             if (o[n - 1].suf[i] != tail[n - 2]) continue;
-            for (f = i, k = n - 1; k > 0; k--) f = o[k].ctx[f];   /* the first word */
+            f = mlc__ngram_first(o, n, i);
             if (g == MLC__NGRAM_NONE || f > best) { g = i; best = f; }
         }
         if (g == MLC__NGRAM_NONE) break;   /* cannot happen: a word before every non-<s> start */
@@ -9179,11 +9185,7 @@ static int mlc__ngram_kn(mlc__ngram_mem *mm, mlc__ngram_ord *o, int N, uint32_t 
     /* 1: raw counts become adjusted counts, in place */
     for (n = 1; n < N; n++) {
         mlc__ngram_ord *d = &o[n - 1];
-        for (i = 0; i < d->count; i++) {
-            size_t first = i;   /* the first word, down the contexts */
-            for (k = n - 1; k > 0; k--) first = o[k].ctx[first];
-            if (first != MLC_NGRAM_BOS) d->raw[i] = 0;
-        }
+        for (i = 0; i < d->count; i++) if (mlc__ngram_first(o, n, i) != MLC_NGRAM_BOS) d->raw[i] = 0;
     }
     for (n = 2; n <= N; n++)   /* one more distinct word to the left */
         for (i = 0; i < o[n - 1].count; i++) o[n - 2].raw[o[n - 1].suf[i]]++;
